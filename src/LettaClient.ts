@@ -1,0 +1,228 @@
+/**
+ * The Letta client service. Provide it with `LettaClient.layer(options)` or
+ * `LettaClient.layerConfig()` (reads `LETTA_API_KEY`, `LETTA_BASE_URL`, `LETTA_PROJECT_ID`
+ * and `LETTA_CUSTOM_HEADERS`), on top of any `HttpClient` layer your app already uses
+ * (`NodeHttpClient`, `FetchHttpClient`, …); the library never picks one itself.
+ *
+ * Its shape mirrors the REST resources, like the official SDK:
+ * `client.agents.messages.create(...)`, `client.runs.retrieve(...)`.
+ *
+ * @since 0.1.0
+ */
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import * as Agents from "./Agents.js"
+import * as Transport from "./internal/transport.js"
+import { version } from "./internal/version.js"
+import * as Runs from "./Runs.js"
+
+/**
+ * The client's operations.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /**
+   * The underlying client with the base URL, authentication and default headers applied,
+   * for endpoints this library does not cover. It does not map errors.
+   */
+  readonly httpClient: HttpClient.HttpClient
+  /** Agents and their messages. */
+  readonly agents: Agents.AgentsApi
+  /** Runs, their messages, steps and usage. */
+  readonly runs: Runs.RunsApi
+}
+
+/**
+ * The Letta client.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class LettaClient extends Context.Tag("effect-letta/LettaClient")<LettaClient, Service>() {}
+
+/**
+ * Letta Cloud.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultBaseUrl = "https://api.letta.com"
+
+/**
+ * @since 0.1.0
+ * @category options
+ */
+export interface Options {
+  /** Where the Letta API lives. Defaults to Letta Cloud. Must be `http(s)://`. */
+  readonly baseUrl?: string | undefined
+  /** The API key, sent as `Authorization: Bearer …`. Self-hosted servers may need none. */
+  readonly apiKey?: Redacted.Redacted | undefined
+  /** Sent as `X-Project-Id`. */
+  readonly projectId?: string | undefined
+  /**
+   * Extra headers for every request. Give secret values as `Redacted`: they are sent as
+   * usual but masked in spans and logs.
+   */
+  readonly headers?: Readonly<Record<string, string | Redacted.Redacted>> | undefined
+  /** Transforms the `HttpClient` the library uses (retries, tracing, proxies, …). */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+const headerValue = /^[^\r\n\0]*$/
+
+/** The base URL without trailing slashes, or why it is unusable. */
+const validateBaseUrl = (baseUrl: string): Either.Either<string, string> => {
+  let url: URL
+  try {
+    url = new URL(baseUrl)
+  } catch {
+    return Either.left(`${JSON.stringify(baseUrl)} is not a URL`)
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return Either.left(`must be an http:// or https:// URL, got ${url.protocol}`)
+  }
+  // Credentials in the URL would show up in spans and error messages; the key belongs in apiKey.
+  if (url.username !== "" || url.password !== "") return Either.left("must not contain credentials")
+  if (url.search !== "" || url.hash !== "") return Either.left("must not have a query or fragment")
+  return Either.right(url.toString().replace(/\/+$/, ""))
+}
+
+const invalid = (path: string, message: string) => Effect.fail(ConfigError.InvalidData([path], message))
+
+/**
+ * Builds the client from options. Fails with a `ConfigError` for an unusable base URL or a
+ * header that could not be sent safely (a name that is not an HTTP token, a value with
+ * CR/LF).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const baseUrl = validateBaseUrl(options.baseUrl ?? defaultBaseUrl)
+    if (Either.isLeft(baseUrl)) return yield* invalid("baseUrl", `baseUrl ${baseUrl.left}`)
+
+    const plainHeaders: Record<string, string> = { "user-agent": `effect-letta/${version}` }
+    const secretHeaderNames: Array<string> = []
+    const extra = { ...options.headers, ...(options.projectId === undefined ? {} : { "x-project-id": options.projectId }) }
+    for (const [name, raw] of Object.entries(extra)) {
+      const value = Redacted.isRedacted(raw) ? Redacted.value(raw) : raw
+      if (!headerName.test(name)) return yield* invalid("headers", `header name ${JSON.stringify(name)} is not valid`)
+      if (typeof value !== "string" || !headerValue.test(value)) {
+        return yield* invalid("headers", `header ${name} has a value with a line break or NUL`)
+      }
+      plainHeaders[name.toLowerCase()] = value
+      if (Redacted.isRedacted(raw)) secretHeaderNames.push(name.toLowerCase())
+    }
+    if (options.apiKey !== undefined && !headerValue.test(Redacted.value(options.apiKey))) {
+      return yield* invalid("apiKey", "apiKey contains a line break or NUL")
+    }
+
+    const base = yield* HttpClient.HttpClient
+    const shaped = base.pipe(
+      HttpClient.mapRequest((request) =>
+        request.pipe(
+          HttpClientRequest.prependUrl(baseUrl.right),
+          HttpClientRequest.setHeaders(plainHeaders),
+          // Per-request headers (e.g. Accept) take precedence over the defaults.
+          HttpClientRequest.setHeaders(request.headers),
+          options.apiKey === undefined ? (r) => r : HttpClientRequest.bearerToken(options.apiKey)
+        )
+      ),
+      secretHeaderNames.length === 0
+        ? (client) => client
+        : HttpClient.transformResponse(
+          Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, ...secretHeaderNames])
+        ),
+      options.transformClient ?? ((client) => client)
+    )
+    const transport = Transport.make(shaped)
+    return LettaClient.of({
+      httpClient: shaped,
+      agents: Agents.make(transport),
+      runs: Runs.make(transport)
+    })
+  })
+
+/**
+ * Provides the client from options.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<LettaClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(LettaClient, make(options))
+
+/**
+ * Parses `LETTA_CUSTOM_HEADERS`: one `Name: value` per line, like the official SDK.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const parseCustomHeaders = (text: string): Either.Either<Record<string, string>, string> => {
+  const headers: Record<string, string> = {}
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === "") continue
+    const colon = line.indexOf(":")
+    if (colon <= 0) return Either.left(`expected "Name: value", got ${JSON.stringify(line)}`)
+    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim()
+  }
+  return Either.right(headers)
+}
+
+/**
+ * `LETTA_CUSTOM_HEADERS` as a Config (empty when unset).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const customHeadersConfig: Config.Config<Record<string, string>> = Config.string("LETTA_CUSTOM_HEADERS").pipe(
+  Config.mapOrFail((text) =>
+    Either.mapLeft(parseCustomHeaders(text), (message) => ConfigError.InvalidData([], message))
+  ),
+  Config.withDefault({})
+)
+
+/**
+ * @since 0.1.0
+ * @category options
+ */
+export interface ConfigOptions {
+  readonly apiKey?: Config.Config<Redacted.Redacted | undefined> | undefined
+  readonly baseUrl?: Config.Config<string> | undefined
+  readonly projectId?: Config.Config<string | undefined> | undefined
+  readonly headers?: Config.Config<Readonly<Record<string, string | Redacted.Redacted>>> | undefined
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+const optional = <A>(config: Config.Config<A>) => Config.map(Config.option(config), Option.getOrUndefined)
+
+/**
+ * The client configured from the environment (or any `ConfigProvider`): `LETTA_API_KEY`
+ * (optional, redacted), `LETTA_BASE_URL` (default Letta Cloud), `LETTA_PROJECT_ID` and
+ * `LETTA_CUSTOM_HEADERS`. Each can be replaced with another `Config`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: ConfigOptions = {}
+): Layer.Layer<LettaClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(
+    LettaClient,
+    Effect.gen(function*() {
+      const apiKey = yield* (options.apiKey ??
+        Config.map(optional(Config.redacted("LETTA_API_KEY")), (key) =>
+          // An empty variable means "no key", as on self-hosted servers without auth.
+          key === undefined || Redacted.value(key) === "" ? undefined : key))
+      const baseUrl = yield* (options.baseUrl ?? Config.string("LETTA_BASE_URL").pipe(Config.withDefault(defaultBaseUrl)))
+      const projectId = yield* (options.projectId ?? optional(Config.string("LETTA_PROJECT_ID")))
+      const headers = yield* (options.headers ?? customHeadersConfig)
+      return yield* make({ apiKey, baseUrl, projectId, headers, transformClient: options.transformClient })
+    })
+  )

@@ -1,0 +1,385 @@
+/**
+ * The one error type of the library. Every failure of every operation is one of the
+ * `Schema.TaggedError` classes below, so callers can `catchTag` exactly what they handle.
+ * Errors never hold request headers, so the API key cannot leak through them.
+ *
+ * @since 0.1.0
+ */
+import { Duration, Schema } from "effect"
+
+/**
+ * The `{"error": {...}}` envelope the server uses for LLM provider failures (PROTOCOL.md §6).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class ErrorEnvelope extends Schema.Class<ErrorEnvelope>("ErrorEnvelope")({
+  type: Schema.optional(Schema.String),
+  message: Schema.optional(Schema.String),
+  detail: Schema.optional(Schema.Unknown)
+}) {}
+
+/**
+ * What every HTTP error carries: the status, where the request went (without headers or
+ * credentials), what the server said, and the hints it gave for retrying.
+ */
+const httpErrorFields = {
+  /** HTTP status code. */
+  status: Schema.Int,
+  /** HTTP method of the request. */
+  method: Schema.String,
+  /** The request URL, without any credentials. */
+  url: Schema.String,
+  /** The server's `detail`: a string, or an object (e.g. a pending-approval conflict). */
+  detail: Schema.optional(Schema.Unknown),
+  /** The `{"error": {...}}` envelope of LLM provider failures. */
+  error: Schema.optional(ErrorEnvelope),
+  /** The JSON body, when it was JSON and small enough to keep. */
+  body: Schema.optional(Schema.Unknown),
+  /** The start of a body that was not JSON (an HTML page from a proxy, say). */
+  bodyExcerpt: Schema.optional(Schema.String),
+  /** The request id from the response headers, for support requests. */
+  requestId: Schema.optional(Schema.String),
+  /** How long the server asked to wait (`retry-after-ms` or `Retry-After`). */
+  retryAfter: Schema.optional(Schema.DurationFromSelf)
+}
+
+const statusText: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  402: "Payment Required",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  413: "Payload Too Large",
+  422: "Unprocessable Entity",
+  429: "Too Many Requests",
+  499: "Client Closed Request",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout"
+}
+
+const clip = (text: string, max = 300) => (text.length > max ? `${text.slice(0, max)}…` : text)
+
+/** The most useful sentence the server gave, from whichever body shape it used. */
+const serverSaid = (error: HttpFields): string | undefined => {
+  if (error.error?.message !== undefined) return error.error.message
+  const detail = error.detail
+  if (typeof detail === "string") return detail
+  if (typeof detail === "object" && detail !== null) {
+    const message = (detail as { readonly message?: unknown }).message
+    return typeof message === "string" ? message : clip(JSON.stringify(detail))
+  }
+  if (error.bodyExcerpt !== undefined) return clip(error.bodyExcerpt.replace(/\s+/g, " ").trim(), 200)
+  return undefined
+}
+
+interface HttpFields extends Schema.Struct.Type<typeof httpErrorFields> {}
+
+const describe = (error: HttpFields): string => {
+  const said = serverSaid(error)
+  const head = `${error.status} ${statusText[error.status] ?? "HTTP error"}`
+  const path = (() => {
+    try {
+      return new URL(error.url).pathname
+    } catch {
+      return error.url
+    }
+  })()
+  const extras = [
+    `${error.method} ${path}`,
+    error.requestId === undefined ? undefined : `request id ${error.requestId}`,
+    error.retryAfter === undefined ? undefined : `retry after ${Duration.format(error.retryAfter)}`
+  ].filter((part) => part !== undefined)
+  return `${head}${said === undefined ? "" : `: ${clip(said)}`} (${extras.join(", ")})`
+}
+
+/**
+ * 400: the server rejected the request (e.g. a malformed run id, or a run that was not
+ * started in background mode).
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export class BadRequestError extends Schema.TaggedError<BadRequestError>()("BadRequestError", httpErrorFields) {
+  override get message() {
+    return describe(this)
+  }
+}
+
+/**
+ * 401: the API key is missing or wrong (or the LLM provider rejected the server's key).
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export class AuthenticationError
+  extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", httpErrorFields)
+{
+  override get message() {
+    return describe(this)
+  }
+}
+
+/**
+ * 402: out of credits or quota.
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export class PaymentRequiredError
+  extends Schema.TaggedError<PaymentRequiredError>()("PaymentRequiredError", httpErrorFields)
+{
+  override get message() {
+    return describe(this)
+  }
+}
+
+/**
+ * 403: the key is valid but not allowed to do this.
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export class PermissionDeniedError
+  extends Schema.TaggedError<PermissionDeniedError>()("PermissionDeniedError", httpErrorFields)
+{
+  override get message() {
+    return describe(this)
+  }
+}
+
+/**
+ * 404: no such agent, run, conversation or cursor.
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export class NotFoundError extends Schema.TaggedError<NotFoundError>()("NotFoundError", httpErrorFields) {
+  override get message() {
+    return describe(this)
+  }
+}
+
+/**
+ * What a 409 is about, read from the server's text since it sends no machine code
+ * (PROTOCOL.md §6).
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export const ConflictReason = Schema.Literal("conversation_busy", "pending_approval", "no_active_runs", "other")
+
+/**
+ * @since 0.1.0
+ * @category http errors
+ */
+export type ConflictReason = typeof ConflictReason.Type
+
+/**
+ * 409: the conversation is busy with another run (`runId` names it), the agent is waiting
+ * for a tool approval (`pendingRequestId` names the request when the server says), there is
+ * nothing to cancel, or a database conflict.
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export class ConflictError extends Schema.TaggedError<ConflictError>()("ConflictError", {
+  ...httpErrorFields,
+  reason: ConflictReason,
+  runId: Schema.optional(Schema.String),
+  pendingRequestId: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    return describe(this)
+  }
+}
+
+/**
+ * 410: the run's stream is older than the server keeps streams (3 hours).
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export class GoneError extends Schema.TaggedError<GoneError>()("GoneError", httpErrorFields) {
+  override get message() {
+    return describe(this)
+  }
+}
+
+/**
+ * 422: the server could not validate the request. Its `detail` is a string.
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export class UnprocessableEntityError
+  extends Schema.TaggedError<UnprocessableEntityError>()("UnprocessableEntityError", httpErrorFields)
+{
+  override get message() {
+    return describe(this)
+  }
+}
+
+/**
+ * 429: rate limited, by Letta or by the LLM provider.
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export class RateLimitError extends Schema.TaggedError<RateLimitError>()("RateLimitError", httpErrorFields) {
+  override get message() {
+    return describe(this)
+  }
+}
+
+/**
+ * 5xx: the server (or a proxy in front of it) failed.
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", httpErrorFields) {
+  override get message() {
+    return describe(this)
+  }
+}
+
+/**
+ * Any other non-2xx status (a redirect, 405, 413, 499, …).
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export class UnexpectedStatusError
+  extends Schema.TaggedError<UnexpectedStatusError>()("UnexpectedStatusError", httpErrorFields)
+{
+  override get message() {
+    return describe(this)
+  }
+}
+
+/**
+ * The request never got a response: connection refused or reset, DNS failure, TLS failure,
+ * or the connection dropped while the response body was being read.
+ *
+ * @since 0.1.0
+ * @category other errors
+ */
+export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
+  method: Schema.String,
+  url: Schema.String,
+  /** Whether a response had started (the body was cut off) or not. */
+  phase: Schema.Literal("request", "response"),
+  description: Schema.String
+}) {
+  override get message() {
+    const where = this.phase === "request" ? "request failed" : "response body was cut off"
+    return `${where}: ${this.description} (${this.method} ${this.url})`
+  }
+}
+
+/**
+ * The server's response could not be read as the expected type. `excerpt` holds the start
+ * of the offending payload.
+ *
+ * @since 0.1.0
+ * @category other errors
+ */
+export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError", {
+  method: Schema.String,
+  url: Schema.String,
+  description: Schema.String,
+  excerpt: Schema.String
+}) {
+  override get message() {
+    return `unexpected response from ${this.method} ${this.url}: ${this.description} — payload: ${this.excerpt}`
+  }
+}
+
+/**
+ * The request was rejected before it was sent: an invalid body or parameter, or a path
+ * parameter that could change the request path.
+ *
+ * @since 0.1.0
+ * @category other errors
+ */
+export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
+  operation: Schema.String,
+  description: Schema.String
+}) {
+  override get message() {
+    return `invalid request to ${this.operation}: ${this.description}`
+  }
+}
+
+/**
+ * Every error this library produces.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LettaError =
+  | BadRequestError
+  | AuthenticationError
+  | PaymentRequiredError
+  | PermissionDeniedError
+  | NotFoundError
+  | ConflictError
+  | GoneError
+  | UnprocessableEntityError
+  | RateLimitError
+  | ServerError
+  | UnexpectedStatusError
+  | TransportError
+  | DecodeError
+  | InvalidRequestError
+
+const errorClasses = [
+  BadRequestError,
+  AuthenticationError,
+  PaymentRequiredError,
+  PermissionDeniedError,
+  NotFoundError,
+  ConflictError,
+  GoneError,
+  UnprocessableEntityError,
+  RateLimitError,
+  ServerError,
+  UnexpectedStatusError,
+  TransportError,
+  DecodeError,
+  InvalidRequestError
+] as const
+
+/**
+ * The union as a Schema, e.g. to send errors across an RPC boundary.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LettaError: Schema.Schema<LettaError, Schema.Schema.Encoded<typeof errorClasses[number]>> = Schema.Union(
+  ...errorClasses
+)
+
+/**
+ * The HTTP status errors, which share their fields.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type HttpError = Extract<LettaError, { readonly status: number }>
+
+/**
+ * Whether a value is any of this library's errors.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isLettaError = (u: unknown): u is LettaError => errorClasses.some((errorClass) => u instanceof errorClass)

@@ -1,0 +1,206 @@
+/**
+ * An agent's messages: send (and wait for the reply, or start an async run), page through
+ * the history, cancel runs, compact and reset the context. Reached as
+ * `client.agents.messages`.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Option, Schema, Stream } from "effect"
+import { messageIdOf, first, last, reversed, walk } from "./internal/paging.js"
+import { path } from "./internal/path.js"
+import { encodeInput, type Transport } from "./internal/transport.js"
+import type * as LettaError from "./LettaError.js"
+import { AgentState } from "./schema/agents.js"
+import { LettaMessage } from "./schema/messages.js"
+import type { MessageType } from "./schema/messages.js"
+import { CompactionRequest } from "./schema/modelSettings.js"
+import { MessageListParams } from "./schema/params.js"
+import {
+  CancelAgentRunRequest,
+  LettaAsyncRequest,
+  type LettaAsyncRequestEncoded,
+  LettaRequest,
+  type LettaRequestEncoded,
+  ResetMessagesRequest
+} from "./schema/requests.js"
+import { CancelRunsResponse, CompactionResponse, LettaResponse } from "./schema/responses.js"
+import { Run } from "./schema/runs.js"
+
+/**
+ * The operations on `/v1/agents/{agent_id}/messages` and its siblings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MessagesApi {
+  /**
+   * Sends a message and waits for the agent's whole reply (`streaming: false`). Never
+   * retried automatically: the server does not deduplicate this endpoint, so a retry could
+   * run the turn twice (PROTOCOL.md §10).
+   */
+  readonly create: (agentId: string, request: LettaRequestEncoded) => Effect.Effect<LettaResponse, LettaError.LettaError>
+  /**
+   * Starts the turn as an async run and returns the `Run` at once (status `created`). Poll
+   * it with `client.runs.retrieve`.
+   */
+  readonly createAsync: (
+    agentId: string,
+    request: LettaAsyncRequestEncoded
+  ) => Effect.Effect<Run, LettaError.LettaError>
+  /**
+   * Every message of the history, across pages, in `params.order` (default `desc`:
+   * newest first). `params.limit` sets the page size. Message types newer than this client
+   * arrive as `UnknownMessage`s.
+   */
+  readonly list: (
+    agentId: string,
+    params?: MessageListParams | undefined
+  ) => Stream.Stream<LettaMessage, LettaError.LettaError>
+  /**
+   * One page exactly as the server returns it. Note that with `order: "desc"` the agents
+   * endpoint returns the newest `limit` messages oldest first (PROTOCOL.md §5).
+   */
+  readonly listPage: (
+    agentId: string,
+    params?: MessageListParams | undefined
+  ) => Effect.Effect<ReadonlyArray<LettaMessage>, LettaError.LettaError>
+  /**
+   * Cancels the given runs, or the agent's latest run when none are given. Runs that had
+   * already finished are also reported as `"cancelled"`.
+   */
+  readonly cancel: (
+    agentId: string,
+    request?: typeof CancelAgentRunRequest.Encoded | undefined
+  ) => Effect.Effect<CancelRunsResponse, LettaError.LettaError>
+  /** Summarizes older messages to free context window space. */
+  readonly compact: (
+    agentId: string,
+    request?: typeof CompactionRequest.Encoded | undefined
+  ) => Effect.Effect<CompactionResponse, LettaError.LettaError>
+  /** Clears the agent's history (the system message stays) and returns the agent. */
+  readonly reset: (
+    agentId: string,
+    request?: typeof ResetMessagesRequest.Encoded | undefined
+  ) => Effect.Effect<Option.Option<AgentState>, LettaError.LettaError>
+}
+
+const MessagePage = Schema.Array(LettaMessage)
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ * @internal
+ */
+export const make = (transport: Transport): MessagesApi => {
+  const create = Effect.fn("Messages.create")(function*(agentId: string, request: LettaRequestEncoded) {
+    yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)
+    const body = yield* encodeInput("Messages.create", LettaRequest, request)
+    const response = yield* transport.json({
+      operation: "Messages.create",
+      method: "POST",
+      path: path`/v1/agents/${agentId}/messages`,
+      body,
+      response: LettaResponse
+    })
+    yield* Effect.annotateCurrentSpan("letta.stop_reason", response.stop_reason.stop_reason)
+    return response
+  })
+
+  const createAsync = Effect.fn("Messages.createAsync")(function*(agentId: string, request: LettaAsyncRequestEncoded) {
+    yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)
+    const body = yield* encodeInput("Messages.createAsync", LettaAsyncRequest, request)
+    const run = yield* transport.json({
+      operation: "Messages.createAsync",
+      method: "POST",
+      path: path`/v1/agents/${agentId}/messages/async`,
+      body,
+      response: Run
+    })
+    yield* Effect.annotateCurrentSpan("letta.run_id", run.id)
+    return run
+  })
+
+  const fetchPage = (operation: string, agentId: string, query: MessageListParams) =>
+    transport.json({
+      operation,
+      method: "GET",
+      path: path`/v1/agents/${agentId}/messages`,
+      query,
+      response: MessagePage
+    })
+
+  const listPage = Effect.fn("Messages.listPage")(function*(agentId: string, params?: MessageListParams) {
+    yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)
+    const query = yield* encodeInput("Messages.listPage", MessageListParams, params ?? {})
+    return yield* fetchPage("Messages.listPage", agentId, query)
+  })
+
+  const list = (agentId: string, params?: MessageListParams) =>
+    Effect.map(encodeInput("Messages.list", MessageListParams, params ?? {}), (query) => {
+      // The server applies `limit` before the type filter, so a filtered page can be empty
+      // while older or newer messages remain. Filtering here keeps "empty page = end" true.
+      const { include_return_message_types: types, ...unfiltered } = query
+      const keep = types === undefined ? undefined : new Set<string>(types satisfies ReadonlyArray<MessageType>)
+      // Cursors are absolute: `after` walks towards newer messages, `before` towards older.
+      // A `desc` page arrives oldest first, so its oldest item is the first one.
+      const descending = (query.order ?? "desc") === "desc"
+      const messages = walk({
+        operation: "Messages.list",
+        cursorParam: descending ? "before" : "after",
+        start: descending ? query.before : query.after,
+        fetch: (cursor) =>
+          fetchPage("Messages.list", agentId, {
+            ...unfiltered,
+            order: descending ? "desc" : "asc",
+            [descending ? "before" : "after"]: cursor
+          }),
+        cursorItem: descending ? first : last,
+        emitOrder: descending ? reversed : undefined,
+        idOf: messageIdOf
+      })
+      return keep === undefined ? messages : Stream.filter(messages, (message) => keep.has(message.message_type))
+    }).pipe(
+      Stream.unwrap,
+      Stream.withSpan("Messages.list", { attributes: { "letta.agent_id": agentId } })
+    )
+
+  const cancel = Effect.fn("Messages.cancel")(
+    function*(agentId: string, request?: typeof CancelAgentRunRequest.Encoded) {
+      yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)
+      const body = yield* encodeInput("Messages.cancel", CancelAgentRunRequest, request ?? {})
+      return yield* transport.json({
+        operation: "Messages.cancel",
+        method: "POST",
+        path: path`/v1/agents/${agentId}/messages/cancel`,
+        body,
+        response: CancelRunsResponse
+      })
+    }
+  )
+
+  const compact = Effect.fn("Messages.compact")(function*(agentId: string, request?: typeof CompactionRequest.Encoded) {
+    yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)
+    const body = yield* encodeInput("Messages.compact", CompactionRequest, request ?? {})
+    return yield* transport.json({
+      operation: "Messages.compact",
+      method: "POST",
+      path: path`/v1/agents/${agentId}/summarize`,
+      body,
+      response: CompactionResponse
+    })
+  })
+
+  const reset = Effect.fn("Messages.reset")(function*(agentId: string, request?: typeof ResetMessagesRequest.Encoded) {
+    yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)
+    const body = yield* encodeInput("Messages.reset", ResetMessagesRequest, request ?? {})
+    return yield* transport.json({
+      operation: "Messages.reset",
+      method: "PATCH",
+      path: path`/v1/agents/${agentId}/reset-messages`,
+      body,
+      response: Schema.OptionFromNullOr(AgentState)
+    })
+  })
+
+  return { create, createAsync, list, listPage, cancel, compact, reset }
+}

@@ -1,0 +1,170 @@
+/**
+ * Runs: one per agent turn. Read a run, list runs, and read a run's messages, steps and
+ * usage. Reached as `client.runs`.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Schema, Stream } from "effect"
+import { last, messageIdOf, walk } from "./internal/paging.js"
+import { path } from "./internal/path.js"
+import { encodeInput, type Transport } from "./internal/transport.js"
+import type * as LettaError from "./LettaError.js"
+import { LettaMessage } from "./schema/messages.js"
+import { RunListParams, RunMessageListParams, RunStepListParams } from "./schema/params.js"
+import { Run, Step, UsageStatistics } from "./schema/runs.js"
+
+/**
+ * The operations on `/v1/runs`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunsApi {
+  /** Reads a run. Judge its outcome by `stop_reason`, not `status`. */
+  readonly retrieve: (runId: string) => Effect.Effect<Run, LettaError.LettaError>
+  /**
+   * Every run matching `params`, across pages, in `params.order` (default `desc`: newest
+   * first). E.g. `{ active: true, background: true, agent_id }` finds the runs to resume
+   * after a restart.
+   */
+  readonly list: (params?: RunListParams | undefined) => Stream.Stream<Run, LettaError.LettaError>
+  /** One page of runs, as the server returns it. */
+  readonly listPage: (params?: RunListParams | undefined) => Effect.Effect<ReadonlyArray<Run>, LettaError.LettaError>
+  /** Every message the run produced, across pages (default order `asc`). */
+  readonly messages: (
+    runId: string,
+    params?: RunMessageListParams | undefined
+  ) => Stream.Stream<LettaMessage, LettaError.LettaError>
+  /** One page of the run's messages. */
+  readonly messagesPage: (
+    runId: string,
+    params?: RunMessageListParams | undefined
+  ) => Effect.Effect<ReadonlyArray<LettaMessage>, LettaError.LettaError>
+  /** Every step of the run, across pages (default order `desc`). */
+  readonly steps: (runId: string, params?: RunStepListParams | undefined) => Stream.Stream<Step, LettaError.LettaError>
+  /** One page of the run's steps. */
+  readonly stepsPage: (
+    runId: string,
+    params?: RunStepListParams | undefined
+  ) => Effect.Effect<ReadonlyArray<Step>, LettaError.LettaError>
+  /** The run's token usage. */
+  readonly usage: (runId: string) => Effect.Effect<UsageStatistics, LettaError.LettaError>
+  /** Deletes the run. */
+  readonly delete: (runId: string) => Effect.Effect<void, LettaError.LettaError>
+}
+
+const RunPage = Schema.Array(Run)
+const MessagePage = Schema.Array(LettaMessage)
+const StepPage = Schema.Array(Step)
+const idOf = (item: { readonly id: string }) => item.id
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ * @internal
+ */
+export const make = (transport: Transport): RunsApi => {
+  const retrieve = Effect.fn("Runs.retrieve")(function*(runId: string) {
+    yield* Effect.annotateCurrentSpan("letta.run_id", runId)
+    const run = yield* transport.json({
+      operation: "Runs.retrieve",
+      method: "GET",
+      path: path`/v1/runs/${runId}`,
+      response: Run
+    })
+    yield* Effect.annotateCurrentSpan("letta.run_status", run.status)
+    return run
+  })
+
+  const fetchRuns = (operation: string, query: RunListParams) =>
+    transport.json({ operation, method: "GET", path: path`/v1/runs/`, query, response: RunPage })
+
+  const listPage = Effect.fn("Runs.listPage")(function*(params?: RunListParams) {
+    const query = yield* encodeInput("Runs.listPage", RunListParams, params ?? {})
+    return yield* fetchRuns("Runs.listPage", query)
+  })
+
+  // Run cursors follow the sort order, so `after` the last run is the next page either way.
+  const list = (params?: RunListParams) =>
+    Effect.map(encodeInput("Runs.list", RunListParams, params ?? {}), (query) =>
+      walk({
+        operation: "Runs.list",
+        cursorParam: "after",
+        start: query.after,
+        fetch: (after) => fetchRuns("Runs.list", { ...query, after }),
+        cursorItem: last,
+        idOf
+      })).pipe(Stream.unwrap, Stream.withSpan("Runs.list"))
+
+  const fetchMessages = (operation: string, runId: string, query: RunMessageListParams) =>
+    transport.json({ operation, method: "GET", path: path`/v1/runs/${runId}/messages`, query, response: MessagePage })
+
+  const messagesPage = Effect.fn("Runs.messagesPage")(function*(runId: string, params?: RunMessageListParams) {
+    yield* Effect.annotateCurrentSpan("letta.run_id", runId)
+    const query = yield* encodeInput("Runs.messagesPage", RunMessageListParams, params ?? {})
+    return yield* fetchMessages("Runs.messagesPage", runId, query)
+  })
+
+  // Message cursors are absolute and this endpoint's pages really are in the requested
+  // order, so the last item is the boundary: `after` it when ascending, `before` it when not.
+  const messages = (runId: string, params?: RunMessageListParams) =>
+    Effect.map(encodeInput("Runs.messages", RunMessageListParams, params ?? {}), (query) => {
+      const descending = query.order === "desc"
+      return walk({
+        operation: "Runs.messages",
+        cursorParam: descending ? "before" : "after",
+        start: descending ? query.before : query.after,
+        fetch: (cursor) =>
+          fetchMessages("Runs.messages", runId, {
+            ...query,
+            order: descending ? "desc" : "asc",
+            [descending ? "before" : "after"]: cursor
+          }),
+        cursorItem: last,
+        idOf: messageIdOf
+      })
+    }).pipe(Stream.unwrap, Stream.withSpan("Runs.messages", { attributes: { "letta.run_id": runId } }))
+
+  const fetchSteps = (operation: string, runId: string, query: RunStepListParams) =>
+    transport.json({ operation, method: "GET", path: path`/v1/runs/${runId}/steps`, query, response: StepPage })
+
+  const stepsPage = Effect.fn("Runs.stepsPage")(function*(runId: string, params?: RunStepListParams) {
+    yield* Effect.annotateCurrentSpan("letta.run_id", runId)
+    const query = yield* encodeInput("Runs.stepsPage", RunStepListParams, params ?? {})
+    return yield* fetchSteps("Runs.stepsPage", runId, query)
+  })
+
+  // Step cursors follow the sort order, like run cursors.
+  const steps = (runId: string, params?: RunStepListParams) =>
+    Effect.map(encodeInput("Runs.steps", RunStepListParams, params ?? {}), (query) =>
+      walk({
+        operation: "Runs.steps",
+        cursorParam: "after",
+        start: query.after,
+        fetch: (after) => fetchSteps("Runs.steps", runId, { ...query, after }),
+        cursorItem: last,
+        idOf
+      })).pipe(Stream.unwrap, Stream.withSpan("Runs.steps", { attributes: { "letta.run_id": runId } }))
+
+  const usage = Effect.fn("Runs.usage")(function*(runId: string) {
+    yield* Effect.annotateCurrentSpan("letta.run_id", runId)
+    return yield* transport.json({
+      operation: "Runs.usage",
+      method: "GET",
+      path: path`/v1/runs/${runId}/usage`,
+      response: UsageStatistics
+    })
+  })
+
+  const delete_ = Effect.fn("Runs.delete")(function*(runId: string) {
+    yield* Effect.annotateCurrentSpan("letta.run_id", runId)
+    yield* transport.json({
+      operation: "Runs.delete",
+      method: "DELETE",
+      path: path`/v1/runs/${runId}`,
+      response: Schema.Unknown
+    })
+  })
+
+  return { retrieve, list, listPage, messages, messagesPage, steps, stepsPage, usage, delete: delete_ }
+}

@@ -1,0 +1,47 @@
+/**
+ * effect-letta: an Effect-native client for the Letta agents API.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * Agents: create, retrieve, delete, and their messages.
+ *
+ * @since 0.1.0
+ */
+export * as Agents from "./Agents.js"
+
+/**
+ * The Letta client service and its layers.
+ *
+ * @since 0.1.0
+ */
+export * as LettaClient from "./LettaClient.js"
+
+/**
+ * The library's one error type.
+ *
+ * @since 0.1.0
+ */
+export * as LettaError from "./LettaError.js"
+
+/**
+ * An agent's messages.
+ *
+ * @since 0.1.0
+ */
+export * as Messages from "./Messages.js"
+
+/**
+ * Runs, their messages, steps and usage.
+ *
+ * @since 0.1.0
+ */
+export * as Runs from "./Runs.js"
+
+/**
+ * Effect Schemas for every Letta request, response and message type.
+ *
+ * @since 0.1.0
+ */
+export * as Schemas from "./Schemas.js"

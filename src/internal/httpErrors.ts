@@ -1,0 +1,192 @@
+/**
+ * Turns a non-2xx response into the matching `LettaError`. This is the single place where
+ * status codes, the server's several error-body shapes and the retry hints in headers are
+ * interpreted (PROTOCOL.md §6).
+ *
+ * @internal
+ */
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Clock, Duration, Effect, Option, Stream } from "effect"
+import * as LettaError from "../LettaError.js"
+
+/** Error bodies are read up to this size; the rest is never downloaded. */
+export const maxErrorBodyBytes = 64 * 1024
+const maxExcerptChars = 1_000
+
+/** Reads at most `maxBytes` of a body, stopping (and so aborting the download) beyond it. */
+export const readBounded = <E>(
+  body: Stream.Stream<Uint8Array, E>,
+  maxBytes: number
+): Effect.Effect<{ readonly bytes: Uint8Array; readonly truncated: boolean }, E> =>
+  Stream.runFoldWhile(
+    body,
+    { chunks: [] as Array<Uint8Array>, size: 0, truncated: false },
+    (state) => !state.truncated,
+    (state, chunk) => {
+      const room = maxBytes - state.size
+      if (chunk.length > room) {
+        state.chunks.push(chunk.subarray(0, room))
+        state.size = maxBytes
+        state.truncated = true
+      } else {
+        state.chunks.push(chunk)
+        state.size += chunk.length
+      }
+      return state
+    }
+  ).pipe(Effect.map((state) => ({ bytes: concat(state.chunks, state.size), truncated: state.truncated })))
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  if (chunks.length === 1) return chunks[0]
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
+}
+
+const requestIdHeaders = ["x-request-id", "request-id", "x-api-request-log-id", "cf-ray"] as const
+
+const requestIdOf = (headers: Readonly<Record<string, string | undefined>>): string | undefined => {
+  for (const name of requestIdHeaders) {
+    const value = headers[name]
+    if (value !== undefined && value !== "") return value.slice(0, 200)
+  }
+  return undefined
+}
+
+/**
+ * `retry-after-ms` (milliseconds), else `Retry-After` as seconds or as an HTTP date relative
+ * to `now`. Negative or unparsable values are ignored.
+ */
+export const retryAfterOf = (
+  headers: Readonly<Record<string, string | undefined>>,
+  now: number
+): Duration.Duration | undefined => {
+  const millis = headers["retry-after-ms"]
+  if (millis !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(millis)) return Duration.millis(Number(millis))
+  const value = headers["retry-after"]?.trim()
+  if (value === undefined || value === "") return undefined
+  if (/^\d+(\.\d+)?$/.test(value)) return Duration.seconds(Number(value))
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - now))
+}
+
+type Json = null | boolean | number | string | ReadonlyArray<unknown> | { readonly [key: string]: unknown }
+
+const parseJson = (text: string): Option.Option<Json> => {
+  try {
+    return Option.some(JSON.parse(text) as Json)
+  } catch {
+    return Option.none()
+  }
+}
+
+const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+const stringField = (record: Readonly<Record<string, unknown>>, key: string): string | undefined =>
+  typeof record[key] === "string" ? record[key] as string : undefined
+
+/** What a 409 is about; the server sends no machine code, only text (PROTOCOL.md §6). */
+const conflictOf = (detail: unknown, body: unknown): {
+  readonly reason: LettaError.ConflictReason
+  readonly runId?: string
+  readonly pendingRequestId?: string
+} => {
+  const detailRecord = isRecord(detail) ? detail : undefined
+  const text = [
+    typeof detail === "string" ? detail : undefined,
+    detailRecord && stringField(detailRecord, "message"),
+    detailRecord && stringField(detailRecord, "code"),
+    isRecord(body) && typeof body.error === "string" ? body.error : undefined,
+    isRecord(body) && isRecord(body.error) ? stringField(body.error, "message") ?? stringField(body.error, "detail") : undefined
+  ].filter((part): part is string => part !== undefined).join(" ")
+  const runId = (isRecord(body) ? stringField(body, "run_id") : undefined) ?? /run_id=(run-[\w-]+)/.exec(text)?.[1]
+  const pendingRequestId = detailRecord && stringField(detailRecord, "pending_request_id")
+  const reason: LettaError.ConflictReason = /PENDING_APPROVAL|waiting for approval/i.test(text)
+    ? "pending_approval"
+    : /is currently being processed|busy with another active run|CONVERSATION_BUSY/i.test(text)
+    ? "conversation_busy"
+    : /no active runs to cancel/i.test(text)
+    ? "no_active_runs"
+    : "other"
+  return {
+    reason,
+    ...(runId === undefined ? {} : { runId }),
+    ...(pendingRequestId === undefined ? {} : { pendingRequestId })
+  }
+}
+
+/** A URL fit for an error message: no credentials, query kept (it holds only list filters). */
+export const describeUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    parsed.username = ""
+    parsed.password = ""
+    return parsed.toString()
+  } catch {
+    return "<invalid url>"
+  }
+}
+
+/** Reads a bounded excerpt of the body and builds the error for the response's status. */
+export const fromResponse = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<LettaError.HttpError> =>
+  Effect.gen(function*() {
+    const body = yield* readBounded(response.stream, maxErrorBodyBytes).pipe(
+      Effect.map(({ bytes, truncated }) => ({ text: new TextDecoder().decode(bytes), truncated })),
+      // The status alone still makes a useful error when the body cannot be read.
+      Effect.orElseSucceed(() => ({ text: "", truncated: false }))
+    )
+    const json = body.truncated ? Option.none() : parseJson(body.text)
+    const record = Option.getOrUndefined(Option.filter(json, isRecord))
+    const envelope = record !== undefined && isRecord(record.error)
+      ? new LettaError.ErrorEnvelope({
+        ...(typeof record.error.type === "string" ? { type: record.error.type } : {}),
+        ...(typeof record.error.message === "string" ? { message: record.error.message } : {}),
+        ...(record.error.detail !== undefined ? { detail: record.error.detail } : {})
+      })
+      : undefined
+    const now = yield* Clock.currentTimeMillis
+    const requestId = requestIdOf(response.headers)
+    const retryAfter = retryAfterOf(response.headers, now)
+    const fields = {
+      status: response.status,
+      method: response.request.method,
+      url: describeUrl(response.request.url),
+      ...(record?.detail !== undefined ? { detail: record.detail } : {}),
+      ...(envelope === undefined ? {} : { error: envelope }),
+      ...(Option.isSome(json) ? { body: json.value } : {}),
+      ...(Option.isNone(json) && body.text !== "" ? { bodyExcerpt: body.text.slice(0, maxExcerptChars) } : {}),
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(retryAfter === undefined ? {} : { retryAfter })
+    }
+    switch (response.status) {
+      case 400:
+        return new LettaError.BadRequestError(fields)
+      case 401:
+        return new LettaError.AuthenticationError(fields)
+      case 402:
+        return new LettaError.PaymentRequiredError(fields)
+      case 403:
+        return new LettaError.PermissionDeniedError(fields)
+      case 404:
+        return new LettaError.NotFoundError(fields)
+      case 409:
+        return new LettaError.ConflictError({ ...fields, ...conflictOf(record?.detail, record) })
+      case 410:
+        return new LettaError.GoneError(fields)
+      case 422:
+        return new LettaError.UnprocessableEntityError(fields)
+      case 429:
+        return new LettaError.RateLimitError(fields)
+      default:
+        return response.status >= 500 && response.status <= 599
+          ? new LettaError.ServerError(fields)
+          : new LettaError.UnexpectedStatusError(fields)
+    }
+  })

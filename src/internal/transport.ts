@@ -1,0 +1,180 @@
+/**
+ * The one boundary between the HTTP client and the library's typed world: a request goes
+ * out, and whatever comes back (a typed value, a status error, a dropped connection, a body
+ * that does not decode) leaves as a value or as a `LettaError`. Endpoint modules describe
+ * requests; they never touch status codes or raw bodies.
+ *
+ * @internal
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Effect, Either, ParseResult, Schema } from "effect"
+import * as LettaError from "../LettaError.js"
+import { describeUrl, fromResponse, readBounded } from "./httpErrors.js"
+import { type PathTemplate, render } from "./path.js"
+
+/** A query value; arrays become repeated keys (`a=1&a=2`), which is what FastAPI reads. */
+export type QueryValue = string | number | boolean | ReadonlyArray<string | number | boolean> | undefined
+
+/** Everything an endpoint says about one JSON request. */
+export interface JsonRequest<A, I> {
+  /** The public operation, named in errors (e.g. `Messages.create`). */
+  readonly operation: string
+  readonly method: "GET" | "POST" | "PATCH" | "DELETE"
+  readonly path: PathTemplate
+  /** Query parameters; `undefined` values are left out. */
+  readonly query?: object | undefined
+  /** An already-encoded JSON value; `undefined` sends no body. */
+  readonly body?: unknown
+  readonly response: Schema.Schema<A, I>
+}
+
+/** The shaped client plus the request runner every endpoint uses. */
+export interface Transport {
+  /** The configured client: base URL, auth and default headers applied. */
+  readonly httpClient: HttpClient.HttpClient
+  /** Builds and validates a request without sending it. */
+  readonly buildRequest: <A, I>(
+    request: Omit<JsonRequest<A, I>, "response">
+  ) => Effect.Effect<HttpClientRequest.HttpClientRequest, LettaError.InvalidRequestError>
+  /** Sends a request and decodes its JSON response. */
+  readonly json: <A, I>(request: JsonRequest<A, I>) => Effect.Effect<A, LettaError.LettaError>
+  /** Sends a request and returns the response once its status is 2xx. */
+  readonly execute: (
+    request: HttpClientRequest.HttpClientRequest
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, LettaError.LettaError>
+}
+
+/** Success bodies larger than this are refused rather than buffered. */
+export const maxResponseBytes = 64 * 1024 * 1024
+const maxExcerptChars = 500
+const maxDescriptionChars = 2_000
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text)
+
+/** A readable account of why a value did not match its schema, bounded in size. */
+export const describeParseError = (error: ParseResult.ParseError): string =>
+  clip(ParseResult.TreeFormatter.formatErrorSync(error), maxDescriptionChars)
+
+const toUrlParams = (query: object): Array<[string, string]> => {
+  const params: Array<[string, string]> = []
+  for (const [key, value] of Object.entries(query) as Array<[string, QueryValue]>) {
+    if (value === undefined) continue
+    if (Array.isArray(value)) {
+      for (const item of value) params.push([key, String(item)])
+    } else {
+      params.push([key, String(value)])
+    }
+  }
+  return params
+}
+
+/**
+ * The messages of an error and its causes, e.g. `fetch failed: connect ECONNREFUSED …`.
+ * Network errors carry no request headers, so nothing secret is copied.
+ */
+const describeCause = (cause: unknown): string => {
+  const parts: Array<string> = []
+  let current: unknown = cause
+  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
+    const message = current instanceof Error ? current.message : String(current)
+    const code = (current as { readonly code?: unknown }).code
+    parts.push(typeof code === "string" && !message.includes(code) ? `${message} (${code})` : message)
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return clip(parts.join(": "), maxDescriptionChars)
+}
+
+/** Maps a failure of the underlying client; a status error a custom client raised is read like any other. */
+const fromClientError = (
+  error: HttpClientError.HttpClientError
+): Effect.Effect<never, LettaError.LettaError> => {
+  const method = error.request.method
+  const url = describeUrl(error.request.url)
+  if (error._tag === "ResponseError") {
+    return error.reason === "StatusCode"
+      ? Effect.flatMap(fromResponse(error.response), Effect.fail)
+      : Effect.fail(new LettaError.TransportError({ method, url, phase: "response", description: error.message }))
+  }
+  return error.reason === "Transport"
+    ? Effect.fail(
+      new LettaError.TransportError({ method, url, phase: "request", description: describeCause(error.cause ?? error.message) })
+    )
+    : Effect.fail(
+      new LettaError.InvalidRequestError({ operation: `${method} ${url}`, description: error.message })
+    )
+}
+
+const decodeJsonBody = <A, I>(
+  response: HttpClientResponse.HttpClientResponse,
+  schema: Schema.Schema<A, I>
+): Effect.Effect<A, LettaError.LettaError> => {
+  const method = response.request.method
+  const url = describeUrl(response.request.url)
+  return readBounded(response.stream, maxResponseBytes).pipe(
+    Effect.mapError((error) => new LettaError.TransportError({ method, url, phase: "response", description: error.message })),
+    Effect.flatMap(({ bytes, truncated }) => {
+      const text = new TextDecoder().decode(bytes)
+      const fail = (description: string) =>
+        Effect.fail(new LettaError.DecodeError({ method, url, description, excerpt: clip(text, maxExcerptChars) }))
+      if (truncated) return fail(`the response body is larger than ${maxResponseBytes} bytes`)
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch (error) {
+        return fail(`the response body is not JSON (${String(error)})`)
+      }
+      return Schema.decodeUnknown(schema)(json, { errors: "all" }).pipe(
+        Effect.catchTag("ParseError", (error) => fail(describeParseError(error)))
+      )
+    })
+  )
+}
+
+/** @internal */
+export const make = (httpClient: HttpClient.HttpClient): Transport => {
+  const buildRequest = <A, I>(request: Omit<JsonRequest<A, I>, "response">) =>
+    Either.match(render(request.path), {
+      onLeft: (description) => Effect.fail(new LettaError.InvalidRequestError({ operation: request.operation, description })),
+      onRight: (path) => {
+        let out = HttpClientRequest.make(request.method)(path).pipe(HttpClientRequest.acceptJson)
+        if (request.query !== undefined) out = HttpClientRequest.setUrlParams(out, toUrlParams(request.query))
+        if (request.body !== undefined) out = HttpClientRequest.bodyUnsafeJson(out, request.body)
+        return Effect.succeed(out)
+      }
+    })
+
+  const execute = (request: HttpClientRequest.HttpClientRequest) =>
+    httpClient.execute(request).pipe(
+      Effect.catchAll(fromClientError),
+      Effect.flatMap((response) =>
+        response.status >= 200 && response.status < 300
+          ? Effect.succeed(response)
+          : Effect.flatMap(fromResponse(response), Effect.fail)
+      )
+    )
+
+  const json = <A, I>(request: JsonRequest<A, I>) =>
+    buildRequest(request).pipe(
+      Effect.flatMap(execute),
+      Effect.flatMap((response) => decodeJsonBody(response, request.response))
+    )
+
+  return { httpClient, buildRequest, json, execute }
+}
+
+/**
+ * Validates a caller's input against its schema (filling in discriminators), then encodes
+ * it for the wire. Invalid input fails before anything is sent.
+ */
+export const encodeInput = <A, I>(
+  operation: string,
+  schema: Schema.Schema<A, I>,
+  input: unknown
+): Effect.Effect<I, LettaError.InvalidRequestError> =>
+  Schema.decodeUnknown(schema)(input, { errors: "all" }).pipe(
+    Effect.flatMap(Schema.encode(schema)),
+    Effect.mapError((error) => new LettaError.InvalidRequestError({ operation, description: describeParseError(error) }))
+  )

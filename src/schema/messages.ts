@@ -1,0 +1,486 @@
+/**
+ * The messages an agent's history and streams are made of: the 11 `LettaMessage` types,
+ * the stream-only events (ping, error, stop reason, usage) and a typed fallback for
+ * message types newer than this client.
+ *
+ * Every message carries `message_type` as its discriminator. The spec marks it optional
+ * with a default, but the server always sends it (PROTOCOL.md §8) and a union cannot be told
+ * apart without it, so decoding requires it.
+ *
+ * @since 0.1.0
+ */
+import { ParseResult, Schema } from "effect"
+import { JsonObject, LettaDate, nullable, withDefault } from "../internal/schemaFields.js"
+import { LettaAssistantMessageContentUnion, LettaUserMessageContentUnion } from "./content.js"
+import { ApprovalItem, ToolCall, ToolCallDelta, ToolReturn } from "./tools.js"
+
+/**
+ * Why an agent stopped.
+ *
+ * @since 0.1.0
+ * @category enums
+ */
+export const StopReasonType = Schema.Literal(
+  "end_turn",
+  "error",
+  "llm_api_error",
+  "invalid_llm_response",
+  "invalid_tool_call",
+  "max_steps",
+  "max_tokens_exceeded",
+  "no_tool_call",
+  "tool_rule",
+  "cancelled",
+  "insufficient_credits",
+  "requires_approval",
+  "context_window_overflow_in_system_prompt"
+).annotations({ identifier: "StopReasonType" })
+
+/**
+ * @since 0.1.0
+ * @category enums
+ */
+export type StopReasonType = typeof StopReasonType.Type
+
+/**
+ * The `message_type` of each of the 11 history message types.
+ *
+ * @since 0.1.0
+ * @category enums
+ */
+export const MessageType = Schema.Literal(
+  "system_message",
+  "user_message",
+  "assistant_message",
+  "reasoning_message",
+  "hidden_reasoning_message",
+  "tool_call_message",
+  "tool_return_message",
+  "approval_request_message",
+  "approval_response_message",
+  "summary_message",
+  "event_message"
+).annotations({ identifier: "MessageType" })
+
+/**
+ * @since 0.1.0
+ * @category enums
+ */
+export type MessageType = typeof MessageType.Type
+
+/**
+ * The role of a stored message.
+ *
+ * @since 0.1.0
+ * @category enums
+ */
+export const MessageRole = Schema.Literal("assistant", "user", "tool", "function", "system", "approval", "summary")
+  .annotations({ identifier: "MessageRole" })
+
+/**
+ * @since 0.1.0
+ * @category enums
+ */
+export type MessageRole = typeof MessageRole.Type
+
+/**
+ * Fields every `LettaMessage` (and `LettaPing`) carries. Several messages produced by one
+ * model response share `id`; `otid` tells their parts apart (PROTOCOL.md §1.7).
+ */
+const messageFields = {
+  id: Schema.String,
+  date: LettaDate,
+  name: nullable(Schema.String),
+  otid: nullable(Schema.String),
+  sender_id: nullable(Schema.String),
+  step_id: nullable(Schema.String),
+  is_err: nullable(Schema.Boolean),
+  seq_id: nullable(Schema.Int),
+  run_id: nullable(Schema.String)
+}
+
+/**
+ * The agent's system prompt.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class SystemMessage extends Schema.Class<SystemMessage>("SystemMessage")({
+  ...messageFields,
+  message_type: Schema.Literal("system_message"),
+  content: Schema.String
+}) {}
+
+/**
+ * A message from the user.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class UserMessage extends Schema.Class<UserMessage>("UserMessage")({
+  ...messageFields,
+  message_type: Schema.Literal("user_message"),
+  content: Schema.Union(Schema.String, Schema.Array(LettaUserMessageContentUnion))
+}) {}
+
+/**
+ * The model's reasoning. In a token stream `reasoning` is a delta to append.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class ReasoningMessage extends Schema.Class<ReasoningMessage>("ReasoningMessage")({
+  ...messageFields,
+  message_type: Schema.Literal("reasoning_message"),
+  source: withDefault(Schema.Literal("reasoner_model", "non_reasoner_model"), "non_reasoner_model"),
+  reasoning: Schema.String,
+  signature: nullable(Schema.String)
+}) {}
+
+/**
+ * Reasoning the provider redacted or omitted.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class HiddenReasoningMessage extends Schema.Class<HiddenReasoningMessage>("HiddenReasoningMessage")({
+  ...messageFields,
+  message_type: Schema.Literal("hidden_reasoning_message"),
+  state: Schema.Literal("redacted", "omitted"),
+  hidden_reasoning: nullable(Schema.String)
+}) {}
+
+/**
+ * `tool_call` (deprecated, still required) and `tool_calls` hold the same call. In a token
+ * stream both are one delta object; in a step stream or in history `tool_calls` is an array
+ * of complete calls (PROTOCOL.md §1.7).
+ */
+const toolCallFields = {
+  tool_call: Schema.Union(ToolCall, ToolCallDelta),
+  tool_calls: nullable(Schema.Union(Schema.Array(ToolCall), ToolCallDelta))
+}
+
+/**
+ * The agent calling a tool.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class ToolCallMessage extends Schema.Class<ToolCallMessage>("ToolCallMessage")({
+  ...messageFields,
+  message_type: Schema.Literal("tool_call_message"),
+  ...toolCallFields
+}) {}
+
+/**
+ * A tool's result. The top-level `tool_return` / `status` / `tool_call_id` are deprecated
+ * in favour of `tool_returns`, but the server still sends them.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class ToolReturnMessage extends Schema.Class<ToolReturnMessage>("ToolReturnMessage")({
+  ...messageFields,
+  message_type: Schema.Literal("tool_return_message"),
+  tool_return: Schema.String,
+  status: Schema.Literal("success", "error"),
+  tool_call_id: Schema.String,
+  stdout: nullable(Schema.Array(Schema.String)),
+  stderr: nullable(Schema.Array(Schema.String)),
+  tool_returns: nullable(Schema.Array(ToolReturn))
+}) {}
+
+/**
+ * The agent's reply. In a token stream `content` is a string delta to append.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class AssistantMessage extends Schema.Class<AssistantMessage>("AssistantMessage")({
+  ...messageFields,
+  message_type: Schema.Literal("assistant_message"),
+  content: Schema.Union(Schema.String, Schema.Array(LettaAssistantMessageContentUnion))
+}) {}
+
+/**
+ * The agent asking to call a tool that needs approval, or a client-side tool.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class ApprovalRequestMessage extends Schema.Class<ApprovalRequestMessage>("ApprovalRequestMessage")({
+  ...messageFields,
+  message_type: Schema.Literal("approval_request_message"),
+  ...toolCallFields
+}) {}
+
+/**
+ * The approvals (and client tool returns) that answered an approval request.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class ApprovalResponseMessage extends Schema.Class<ApprovalResponseMessage>("ApprovalResponseMessage")({
+  ...messageFields,
+  message_type: Schema.Literal("approval_response_message"),
+  approvals: nullable(Schema.Array(ApprovalItem)),
+  approve: nullable(Schema.Boolean),
+  approval_request_id: nullable(Schema.String),
+  reason: nullable(Schema.String)
+}) {}
+
+/**
+ * Figures about one compaction of the context window.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class CompactionStats extends Schema.Class<CompactionStats>("CompactionStats")({
+  trigger: Schema.String,
+  context_tokens_before: nullable(Schema.Int),
+  context_tokens_after: nullable(Schema.Int),
+  context_window: Schema.Int,
+  messages_count_before: Schema.Int,
+  messages_count_after: Schema.Int
+}) {}
+
+/**
+ * The summary that replaced older messages after a compaction.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class SummaryMessage extends Schema.Class<SummaryMessage>("SummaryMessage")({
+  ...messageFields,
+  message_type: Schema.Literal("summary_message"),
+  summary: Schema.String,
+  compaction_stats: nullable(CompactionStats)
+}) {}
+
+/**
+ * A system event in the history (currently only compactions).
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class EventMessage extends Schema.Class<EventMessage>("EventMessage")({
+  ...messageFields,
+  message_type: Schema.Literal("event_message"),
+  event_type: Schema.Literal("compaction"),
+  event_data: JsonObject
+}) {}
+
+/**
+ * A keep-alive event. The first ping of a stream carries the `run_id`; in background mode
+ * pings carry `seq_id` too. Unlike other messages, `id` and `date` may be missing.
+ *
+ * @since 0.1.0
+ * @category stream events
+ */
+export class LettaPing extends Schema.Class<LettaPing>("LettaPing")({
+  ...messageFields,
+  // Letta's own CLI tests with bare `{"message_type":"ping"}` frames; a ping is only read for
+  // its run_id and seq_id, so a missing id or date must not fail a stream.
+  id: Schema.optional(Schema.String),
+  date: Schema.optional(LettaDate),
+  message_type: Schema.Literal("ping")
+}) {}
+
+/**
+ * An error reported inside a stream (`event: error`). The server writes `detail` and
+ * `seq_id` as `null` when it has none, and `run_id` as `null` before a run exists, although
+ * the spec types them as plain values.
+ *
+ * @since 0.1.0
+ * @category stream events
+ */
+export class LettaErrorMessage extends Schema.Class<LettaErrorMessage>("LettaErrorMessage")({
+  message_type: Schema.Literal("error_message"),
+  run_id: Schema.NullOr(Schema.String),
+  error_type: Schema.String,
+  message: Schema.String,
+  detail: nullable(Schema.String),
+  seq_id: nullable(Schema.Int)
+}) {}
+
+/**
+ * Why the agent stopped. More than one can arrive in a stream; the last one wins.
+ *
+ * @since 0.1.0
+ * @category stream events
+ */
+export class LettaStopReason extends Schema.Class<LettaStopReason>("LettaStopReason")({
+  message_type: Schema.Literal("stop_reason"),
+  stop_reason: StopReasonType
+}) {}
+
+/**
+ * Token usage of one agent turn.
+ *
+ * @since 0.1.0
+ * @category stream events
+ */
+export class LettaUsageStatistics extends Schema.Class<LettaUsageStatistics>("LettaUsageStatistics")({
+  message_type: Schema.Literal("usage_statistics"),
+  completion_tokens: withDefault(Schema.Int, 0),
+  prompt_tokens: withDefault(Schema.Int, 0),
+  total_tokens: withDefault(Schema.Int, 0),
+  step_count: withDefault(Schema.Int, 0),
+  run_ids: nullable(Schema.Array(Schema.String)),
+  cached_input_tokens: nullable(Schema.Int),
+  cache_write_tokens: nullable(Schema.Int),
+  reasoning_tokens: nullable(Schema.Int),
+  context_tokens: nullable(Schema.Int)
+}) {}
+
+/**
+ * Every `message_type` this client knows, history and stream-only alike.
+ *
+ * @since 0.1.0
+ * @category enums
+ */
+export const knownMessageTypes: ReadonlySet<string> = new Set<string>([
+  ...MessageType.literals,
+  "ping",
+  "error_message",
+  "stop_reason",
+  "usage_statistics"
+])
+
+const isUnknownMessageType = (messageType: string) => !knownMessageTypes.has(messageType)
+const unknownMessageType = Schema.String.pipe(
+  Schema.filter(isUnknownMessageType, { message: () => "a message_type this client does not know" })
+)
+
+/**
+ * A message whose `message_type` this client does not know (for example one added by a newer
+ * server, or Letta Cloud's `response_state`). It is kept, not dropped, so nothing is lost:
+ * `received_message_type` is the type the server sent and `payload` holds its other fields.
+ * `message_type` is `"unknown_message"` so a `switch` on `message_type` narrows every known
+ * type exactly.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export class UnknownMessage extends Schema.Class<UnknownMessage>("UnknownMessage")({
+  message_type: Schema.Literal("unknown_message"),
+  received_message_type: unknownMessageType,
+  payload: JsonObject.pipe(Schema.filter((payload) => !Object.hasOwn(payload, "message_type")))
+}) {}
+
+const UnknownMessageWire = Schema.Struct(
+  { message_type: unknownMessageType },
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+)
+
+/**
+ * Reads any JSON object whose `message_type` is not a known one as an {@link UnknownMessage},
+ * and writes it back exactly as received.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export const UnknownMessageFromWire: Schema.Schema<UnknownMessage, typeof UnknownMessageWire.Encoded> = Schema
+  .transformOrFail(UnknownMessageWire, UnknownMessage, {
+    strict: true,
+    decode: ({ message_type, ...payload }) =>
+      ParseResult.succeed({ message_type: "unknown_message" as const, received_message_type: message_type, payload }),
+    encode: ({ payload, received_message_type }) =>
+      ParseResult.succeed({ ...payload, message_type: received_message_type })
+  }).annotations({ identifier: "UnknownMessageFromWire" })
+
+/**
+ * The 11 message types of an agent's history, discriminated by `message_type`.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export const LettaMessageUnion = Schema.Union(
+  SystemMessage,
+  UserMessage,
+  ReasoningMessage,
+  HiddenReasoningMessage,
+  ToolCallMessage,
+  ToolReturnMessage,
+  AssistantMessage,
+  ApprovalRequestMessage,
+  ApprovalResponseMessage,
+  SummaryMessage,
+  EventMessage
+).annotations({ identifier: "LettaMessageUnion" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export type LettaMessageUnion = typeof LettaMessageUnion.Type
+
+/**
+ * A message as the client returns it from history listings and responses: one of the 11
+ * known types, or an {@link UnknownMessage} from a newer server.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export const LettaMessage = Schema.Union(...LettaMessageUnion.members, UnknownMessageFromWire).annotations({
+  identifier: "LettaMessage"
+})
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export type LettaMessage = typeof LettaMessage.Type
+
+/**
+ * The spec's streaming union: 9 message types plus ping, error, stop reason and usage. It
+ * leaves out `summary_message` and `event_message`, which the server does stream; use
+ * {@link LettaStreamingMessage} to read streams.
+ *
+ * @since 0.1.0
+ * @category stream events
+ */
+export const LettaStreamingResponse = Schema.Union(
+  SystemMessage,
+  UserMessage,
+  ReasoningMessage,
+  HiddenReasoningMessage,
+  ToolCallMessage,
+  ToolReturnMessage,
+  AssistantMessage,
+  ApprovalRequestMessage,
+  ApprovalResponseMessage,
+  LettaPing,
+  LettaErrorMessage,
+  LettaStopReason,
+  LettaUsageStatistics
+).annotations({ identifier: "LettaStreamingResponse" })
+
+/**
+ * @since 0.1.0
+ * @category stream events
+ */
+export type LettaStreamingResponse = typeof LettaStreamingResponse.Type
+
+/**
+ * Everything a stream can carry: the 11 message types, `ping`, `error_message`,
+ * `stop_reason`, `usage_statistics`, and {@link UnknownMessage} for types newer than this
+ * client, so a newer server never breaks an older client.
+ *
+ * @since 0.1.0
+ * @category stream events
+ */
+export const LettaStreamingMessage = Schema.Union(
+  ...LettaMessageUnion.members,
+  LettaPing,
+  LettaErrorMessage,
+  LettaStopReason,
+  LettaUsageStatistics,
+  UnknownMessageFromWire
+).annotations({ identifier: "LettaStreamingMessage" })
+
+/**
+ * @since 0.1.0
+ * @category stream events
+ */
+export type LettaStreamingMessage = typeof LettaStreamingMessage.Type
