@@ -65,8 +65,10 @@ export interface MessagesApi {
     params?: MessageListParams | undefined
   ) => Effect.Effect<ReadonlyArray<LettaMessage>, LettaError.LettaError>
   /**
-   * Cancels the given runs, or the agent's latest run when none are given. Runs that had
-   * already finished are also reported as `"cancelled"`.
+   * Cancels the given runs. Without `run_ids` the server cancels the agent's latest tracked
+   * send (even one that has finished) or, failing that, its active runs; with nothing to
+   * cancel it answers 409 (`ConflictError` with reason `no_active_runs`). Runs that had
+   * already finished are also reported as `"cancelled"` (PROTOCOL.md §4).
    */
   readonly cancel: (
     agentId: string,
@@ -77,7 +79,10 @@ export interface MessagesApi {
     agentId: string,
     request?: typeof CompactionRequest.Encoded | undefined
   ) => Effect.Effect<CompactionResponse, LettaError.LettaError>
-  /** Clears the agent's history (the system message stays) and returns the agent. */
+  /**
+   * Empties the agent's context window except its system message and returns the agent.
+   * The stored history is kept and can still be listed.
+   */
   readonly reset: (
     agentId: string,
     request?: typeof ResetMessagesRequest.Encoded | undefined

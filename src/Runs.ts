@@ -25,7 +25,7 @@ export interface RunsApi {
   /**
    * Every run matching `params`, across pages, in `params.order` (default `desc`: newest
    * first). E.g. `{ active: true, background: true, agent_id }` finds the runs to resume
-   * after a restart.
+   * after a restart. `params.before` starts the walk after that run.
    */
   readonly list: (params?: RunListParams | undefined) => Stream.Stream<Run, LettaError.LettaError>
   /** One page of runs, as the server returns it. */
@@ -84,14 +84,17 @@ export const make = (transport: Transport): RunsApi => {
     return yield* fetchRuns("Runs.listPage", query)
   })
 
-  // Run cursors follow the sort order, so `after` the last run is the next page either way.
+  // The spec says `after` continues in the sort order, but the server's run pagination
+  // (`run_manager_helper._apply_pagination_async`) turns its cursors around: `before` the
+  // last run of a page is the next page, whatever the order. The walk fails rather than
+  // repeat runs if a server ever does what the spec says instead.
   const list = (params?: RunListParams) =>
     Effect.map(encodeInput("Runs.list", RunListParams, params ?? {}), (query) =>
       walk({
         operation: "Runs.list",
-        cursorParam: "after",
-        start: query.after,
-        fetch: (after) => fetchRuns("Runs.list", { ...query, after }),
+        cursorParam: "before",
+        start: query.before,
+        fetch: (before) => fetchRuns("Runs.list", { ...query, before }),
         cursorItem: last,
         idOf
       })).pipe(Stream.unwrap, Stream.withSpan("Runs.list"))

@@ -27,32 +27,53 @@ export interface Walk<A> {
 }
 
 /**
- * Every item of every page, until a page comes back empty. A page whose next cursor is the
- * one just used would repeat forever (the conversations endpoint silently ignores unknown
+ * Every item of every page, until a page comes back empty. A page that repeats items of
+ * the page before would loop forever (the conversations endpoint silently ignores unknown
  * cursors), so that fails instead of looping.
  */
-export const walk = <A>(options: Walk<A>): Stream.Stream<A, LettaError.LettaError> =>
-  Stream.paginateChunkEffect(options.start, (cursor) =>
-    options.fetch(cursor).pipe(
-      Effect.flatMap((page) => {
-        if (page.length === 0) return Effect.succeed([Chunk.empty<A>(), Option.none()] as const)
-        const next = options.idOf(options.cursorItem(page))
-        if (next === undefined || next === cursor) {
-          return Effect.fail(
-            new LettaError.DecodeError({
-              method: "GET",
-              url: options.operation,
-              description: next === undefined
-                ? `cannot page on: the item at the page boundary has no id`
-                : `the server returned the page for ${options.cursorParam}=${next} again; paging stopped to avoid a loop`,
-              excerpt: JSON.stringify(options.cursorItem(page)).slice(0, 500)
-            })
-          )
-        }
-        const items = options.emitOrder ? options.emitOrder(page) : page
-        return Effect.succeed([Chunk.fromIterable(items), Option.some<string | undefined>(next)] as const)
+export const walk = <A>(options: Walk<A>): Stream.Stream<A, LettaError.LettaError> => {
+  const fail = (description: string, item: A) =>
+    Effect.fail(
+      new LettaError.DecodeError({
+        method: "GET",
+        url: options.operation,
+        description,
+        excerpt: JSON.stringify(item).slice(0, 500)
       })
-    ))
+    )
+  // `seen` holds the ids of the page just emitted: no later page may hold any of them. That
+  // catches a server that ignores the cursor, or reads it the other way round, before
+  // anything is emitted twice. (Parts of one stored message share an id, but never span
+  // pages.)
+  interface State {
+    readonly cursor: string | undefined
+    readonly seen: ReadonlySet<string | undefined>
+  }
+  return Stream.paginateChunkEffect<State, A, LettaError.LettaError, never>(
+    { cursor: options.start, seen: new Set() },
+    ({ cursor, seen }) =>
+      options.fetch(cursor).pipe(
+        Effect.flatMap((page) => {
+          if (page.length === 0) return Effect.succeed([Chunk.empty<A>(), Option.none<State>()] as const)
+          const repeated = page.find((item) => seen.has(options.idOf(item)))
+          if (repeated !== undefined) {
+            return fail(
+              `the page for ${options.cursorParam}=${cursor} repeats items of the previous page; paging stopped`,
+              repeated
+            )
+          }
+          const next = options.idOf(options.cursorItem(page))
+          if (next === undefined) {
+            return fail("cannot page on: the item at the page boundary has no id", options.cursorItem(page))
+          }
+          const items = options.emitOrder ? options.emitOrder(page) : page
+          return Effect.succeed(
+            [Chunk.fromIterable(items), Option.some({ cursor: next, seen: new Set(page.map(options.idOf)) })] as const
+          )
+        })
+      )
+  )
+}
 
 /** The first item of a page. */
 export const first = <A>(page: ReadonlyArray<A>): A => page[0]
