@@ -1,0 +1,406 @@
+/**
+ * An in-process, Letta-compatible HTTP server on 127.0.0.1, faithful to the
+ * real server's wire behaviour: the same status codes and error bodies, JSON
+ * with explicit `null`s and the server's date formats, step-mode SSE, run
+ * tracking and message paging.
+ *
+ * ## Endpoints (under `/v1`, also mounted under `/latest`)
+ *
+ * - `POST /agents/`, `GET|DELETE /agents/{agent_id}`, `PATCH /agents/{agent_id}/reset-messages`,
+ *   `POST /agents/{agent_id}/summarize`
+ * - `GET|POST /agents/{agent_id}/messages` (JSON or, with `streaming: true`, SSE),
+ *   `POST /agents/{agent_id}/messages/stream|async|cancel`
+ * - `GET /runs/`, `GET /runs/active`, `GET|DELETE /runs/{run_id}`,
+ *   `GET /runs/{run_id}/messages|usage|steps`
+ *
+ * ## The scripted model
+ *
+ * Every agent answers with a deterministic script instead of an LLM. For the
+ * input text `T` (the request's `input`, or its last user message) one step
+ * persists the user message(s) (echoing their `otid`) and ONE assistant message
+ * that lists as a `reasoning_message` (`The user said "T". I'll answer.`) and an
+ * `assistant_message` (`You said: T`) sharing its `id`, with distinct `otid`s.
+ * Token counts derive from the text lengths (about four characters per token);
+ * the stop reason is `end_turn`.
+ *
+ * Directives in `T` reach the real server's error paths through ordinary requests:
+ *
+ * - `/llm-error <type>`: the step fails with a provider error, `<type>` one of
+ *   `llm_rate_limit` (429), `llm_timeout` (504), `llm_insufficient_credits` (402),
+ *   `llm_authentication` (401), `mcp_connection_error` (502), `llm_bad_request` (400)
+ *   or `llm_error` (500, also used for unknown types). Non-streaming sends answer
+ *   with that status and the `{"error": {"type", "message", "detail"}}` envelope;
+ *   streams answer 200 with `stop_reason`, `event: error` and `[DONE]`; async runs
+ *   end `failed` with `stop_reason: "error"` and a string `metadata.error`.
+ * - `/fail [message]`: the step raises a plain exception: a non-streaming send
+ *   answers 500 `{"detail": "An unknown error occurred"}`, a stream reports an
+ *   `internal_error`, an async run ends `failed`.
+ *
+ * Approval and tool-return inputs are validated like the real server, then
+ * rejected as the real server does when no tool call awaits approval (the
+ * scripted model never requests one).
+ *
+ * ## Async runs
+ *
+ * `POST .../messages/async` returns the `created` run at once; the turn runs
+ * after `asyncRunDelay` (an `Effect.sleep` on the caller's runtime, so
+ * `TestClock.adjust` drives it) and goes straight to a terminal status.
+ *
+ * ## Where it knowingly differs
+ *
+ * - Streaming is foreground step mode only: `stream_tokens` falls back to step
+ *   mode (as the real server does for models it cannot token-stream) and
+ *   `background: true` answers 503 like a real server without Redis.
+ * - `/messages/cancel` without run ids uses the run the real server keeps in
+ *   Redis (the agent's last synchronous or streaming run, finished or not),
+ *   else the agent's created/running runs.
+ * - Summaries are scripted; `DELETE /runs/{id}` answers 200 `null` as documented
+ *   (the archived server's handler calls a method that does not exist).
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type { ConfigError } from "effect"
+import { Clock, Context, Duration, Effect, FiberSet, Layer, Redacted, Schema } from "effect"
+import type * as Scope from "effect/Scope"
+import { randomUUID } from "node:crypto"
+import * as http from "node:http"
+import type { AddressInfo, Socket } from "node:net"
+import * as LettaClient from "../LettaClient.js"
+import * as Http from "./internal/http.js"
+import type { ServerState } from "./internal/state.js"
+import { Store } from "./internal/store.js"
+
+/**
+ * How to start the server.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Port to listen on; the server only ever binds 127.0.0.1. `0` (the default) picks a free one. */
+  readonly port?: number | undefined
+  /**
+   * When set, every request must carry `Authorization: Bearer <key>` or
+   * `X-BARE-PASSWORD: password <key>`, else it gets 401 `{"detail":"Unauthorized"}`,
+   * like the real server in password (`--secure`) mode.
+   */
+  readonly apiKey?: Redacted.Redacted | string | undefined
+  /** How long an async run takes before it reaches its terminal status. Default `"50 millis"`. */
+  readonly asyncRunDelay?: Duration.DurationInput | undefined
+}
+
+/**
+ * A request as the server received it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecordedRequest {
+  readonly method: string
+  /** the path exactly as received, before percent-decoding */
+  readonly path: string
+  readonly query: {
+    readonly raw: string
+    readonly params: Readonly<Record<string, ReadonlyArray<string>>>
+  }
+  /** lower-cased names; credentials (`authorization`, `x-bare-password`) read `"<redacted>"` */
+  readonly headers: Readonly<Record<string, string>>
+  /** the body as UTF-8 text; empty for bodies over the 10 MiB limit */
+  readonly body: string
+}
+
+/**
+ * A canned reaction for the next matching request(s), applied before
+ * authentication and routing. `path` matches the raw URL pathname; `times`
+ * defaults to 1.
+ *
+ * - `Respond` sends `status`, `headers` and `body` verbatim (HTML pages, broken
+ *   JSON and empty bodies included).
+ * - `Destroy` destroys the socket without any response (a transport error).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Fault =
+  | {
+    readonly _tag: "Respond"
+    readonly method?: string | undefined
+    readonly path: string | RegExp
+    readonly status: number
+    readonly headers?: Readonly<Record<string, string>> | undefined
+    readonly body?: string | undefined
+    readonly times?: number | undefined
+  }
+  | {
+    readonly _tag: "Destroy"
+    readonly method?: string | undefined
+    readonly path: string | RegExp
+    readonly times?: number | undefined
+  }
+
+/**
+ * A `Respond` fault.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const respond = (fault: Omit<Extract<Fault, { _tag: "Respond" }>, "_tag">): Fault => ({
+  _tag: "Respond",
+  ...fault
+})
+
+/**
+ * A `Destroy` fault.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const destroy = (fault: Omit<Extract<Fault, { _tag: "Destroy" }>, "_tag">): Fault => ({
+  _tag: "Destroy",
+  ...fault
+})
+
+/**
+ * `seedHistory` was asked to fill an agent this server does not have.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SeedError extends Schema.TaggedError<SeedError>("effect-letta/testing/SeedError")("SeedError", {
+  agentId: Schema.String
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `Agent with ID ${this.agentId} not found`
+  }
+}
+
+/**
+ * The server could not start listening (e.g. the port is taken).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ListenError extends Schema.TaggedError<ListenError>("effect-letta/testing/ListenError")("ListenError", {
+  port: Schema.Number,
+  description: Schema.String
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `cannot listen on 127.0.0.1:${this.port}: ${this.description}`
+  }
+}
+
+/**
+ * A running server and the hooks tests use to steer and observe it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string
+  readonly port: number
+  /** Queue a canned reaction for the next matching request(s). */
+  readonly injectFault: (fault: Fault) => Effect.Effect<void>
+  readonly clearFaults: Effect.Effect<void>
+  /** Every request received so far, oldest first. */
+  readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
+  readonly clearRequests: Effect.Effect<void>
+  /** Sockets currently open, to spot connection leaks. */
+  readonly openConnections: Effect.Effect<number>
+  /**
+   * Append `exchanges` user → (reasoning + assistant) turns straight to an
+   * agent's history and context, without runs: fast set-up for paging tests.
+   */
+  readonly seedHistory: (agentId: string, exchanges: number) => Effect.Effect<void, SeedError>
+}
+
+/**
+ * The running server, for layer-based tests.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class LettaTestServer extends Context.Tag("effect-letta/testing/LettaTestServer")<LettaTestServer, Service>() {}
+
+const listen = (server: http.Server, port: number) =>
+  Effect.async<number, ListenError>((resume) => {
+    const onError = (error: Error) => resume(Effect.fail(new ListenError({ port, description: error.message })))
+    server.once("error", onError)
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", onError)
+      resume(Effect.succeed((server.address() as AddressInfo).port))
+    })
+  })
+
+// Resolves once the server has stopped listening and every socket has emitted "close"
+// (the server's own close callback can fire before the sockets' close events).
+const shutdown = (server: http.Server, sockets: Set<Socket>, onSocketClosed: Set<() => void>) =>
+  Effect.async<void>((resume) => {
+    let listening = true
+    let resumed = false
+    const check = () => {
+      if (!listening && sockets.size === 0 && !resumed) {
+        resumed = true
+        onSocketClosed.delete(check)
+        resume(Effect.void)
+      }
+    }
+    onSocketClosed.add(check)
+    server.close(() => {
+      listening = false
+      check()
+    })
+    for (const socket of sockets) socket.destroy()
+  })
+
+/**
+ * Start a server for the lifetime of the scope. Closing the scope interrupts
+ * in-flight requests and pending async runs, stops listening and destroys all
+ * open sockets, keep-alive ones included.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options?: Options): Effect.Effect<Service, ListenError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const fibers = yield* FiberSet.make<void, never>()
+    const run = yield* FiberSet.runtime(fibers)<never>()
+    const startedAt = yield* Clock.currentTimeMillis
+    const apiKey = options?.apiKey === undefined
+      ? undefined
+      : Redacted.isRedacted(options.apiKey)
+      ? Redacted.value(options.apiKey)
+      : options.apiKey
+    const state: ServerState = {
+      store: new Store(),
+      startedAt,
+      asyncRunDelay: Duration.decode(options?.asyncRunDelay ?? "50 millis"),
+      runFibers: new Map(),
+      fork: (effect) => FiberSet.run(fibers, effect)
+    }
+    const ctx: Http.HttpContext = { state, apiKey, faults: [], recorded: [] }
+
+    const sockets = new Set<Socket>()
+    const onSocketClosed = new Set<() => void>()
+    const server = http.createServer()
+    server.on("connection", (socket: Socket) => {
+      sockets.add(socket)
+      socket.once("close", () => {
+        sockets.delete(socket)
+        for (const notify of onSocketClosed) notify()
+      })
+    })
+    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+      run(Http.handle(ctx, req, res))
+    })
+    const port = yield* listen(server, options?.port ?? 0)
+    yield* Effect.addFinalizer(() => shutdown(server, sockets, onSocketClosed))
+
+    const seedHistory = (agentId: string, exchanges: number) =>
+      Effect.gen(function*() {
+        const agent = state.store.agents.get(agentId)
+        if (agent === undefined) return yield* new SeedError({ agentId })
+        const now = yield* Clock.currentTimeMillis
+        for (let i = 0; i < exchanges; i++) {
+          const text = `Seeded message ${i + 1}`
+          const user = state.store.addMessage({
+            agentId,
+            role: "user",
+            content: [{ type: "text", text, signature: null }],
+            otid: randomUUID(),
+            name: null,
+            senderId: null,
+            groupId: null,
+            stepId: null,
+            runId: null,
+            createdAt: now
+          })
+          const assistant = state.store.addMessage({
+            agentId,
+            role: "assistant",
+            content: [
+              { type: "reasoning", is_native: true, reasoning: `The user said "${text}". I'll answer.`, signature: null },
+              { type: "text", text: `You said: ${text}`, signature: null }
+            ],
+            otid: null,
+            name: null,
+            senderId: null,
+            groupId: null,
+            stepId: null,
+            runId: null,
+            createdAt: now
+          })
+          agent.inContext.push(user.id, assistant.id)
+        }
+      })
+
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      injectFault: (fault) =>
+        Effect.sync(() => {
+          ctx.faults.push({ fault, remaining: fault.times ?? 1 })
+        }),
+      clearFaults: Effect.sync(() => {
+        ctx.faults.length = 0
+      }),
+      requests: Effect.sync(() => [...ctx.recorded]),
+      clearRequests: Effect.sync(() => {
+        ctx.recorded.length = 0
+      }),
+      openConnections: Effect.sync(() => sockets.size),
+      seedHistory
+    } satisfies Service
+  })
+
+/**
+ * A server for the lifetime of the layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: Options): Layer.Layer<LettaTestServer, ListenError> =>
+  Layer.scoped(LettaTestServer, make(options))
+
+/**
+ * Options for `layerClient`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientOptions extends Options {
+  /** Options for the client; its base URL and API key come from the server. */
+  readonly client?: Omit<LettaClient.Options, "baseUrl" | "apiKey"> | undefined
+}
+
+/**
+ * A fresh server plus a `LettaClient` pointed at it (with the server's API key,
+ * if it has one), on top of the `HttpClient` you provide: run an app or an
+ * example offline.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerClient = (
+  options?: ClientOptions
+): Layer.Layer<
+  LettaTestServer | LettaClient.LettaClient,
+  ConfigError.ConfigError | ListenError,
+  HttpClient.HttpClient
+> => {
+  const apiKey = options?.apiKey === undefined
+    ? undefined
+    : Redacted.isRedacted(options.apiKey)
+    ? options.apiKey
+    : Redacted.make(options.apiKey)
+  return Layer.unwrapEffect(
+    Effect.map(LettaTestServer, (server) => LettaClient.layer({ ...options?.client, baseUrl: server.url, apiKey }))
+  ).pipe(Layer.provideMerge(layer(options)))
+}

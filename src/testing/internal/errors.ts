@@ -1,0 +1,173 @@
+/**
+ * Error responses in the shapes the real server's exception handlers produce
+ * (`letta/server/rest_api/app.py` plus FastAPI's defaults).
+ *
+ * Handlers fail with `HttpError` in the error channel; the router renders it.
+ * Nothing here throws.
+ *
+ * @internal
+ */
+import { Data } from "effect"
+import * as Ids from "./ids.js"
+import { PyTuple, repr } from "./pyrepr.js"
+
+export class HttpError extends Data.TaggedError("HttpError")<{
+  readonly status: number
+  readonly body: unknown
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}> {}
+
+/** `{"detail": ...}`: HTTPException and the `error_handler_with_code` family. */
+export const detail = (status: number, message: unknown, headers?: Readonly<Record<string, string>>): HttpError =>
+  new HttpError({ status, body: { detail: message }, headers })
+
+/** A pydantic / FastAPI validation error entry; rendered with Python `repr`. */
+export interface PyError {
+  readonly type: string
+  readonly loc: ReadonlyArray<string | number>
+  readonly msg: string
+  readonly input: unknown
+  readonly ctx?: Readonly<Record<string, unknown>> | undefined
+}
+
+const errorDict = (e: PyError): Record<string, unknown> => {
+  const out: Record<string, unknown> = { type: e.type, loc: new PyTuple(e.loc), msg: e.msg, input: e.input }
+  if (e.ctx !== undefined) out["ctx"] = e.ctx
+  return out
+}
+
+/**
+ * `custom_request_validation_handler`: `detail` is the Python repr of the error
+ * list, path-id errors are rewritten to `string_pattern_mismatch` and listed
+ * with an example id under `examples`.
+ */
+export const validation = (errors: ReadonlyArray<PyError>): HttpError => {
+  const examples = new Set<string>()
+  const rewritten = errors.map((e) => {
+    const [where, name] = e.loc
+    if (
+      e.loc.length === 2 && where === "path" && typeof name === "string" && name.endsWith("_id") &&
+      (e.type === "string_pattern_mismatch" || e.type === "string_too_short" || e.type === "string_too_long")
+    ) {
+      const primitive = name.slice(0, -3)
+      examples.add(Ids.example(primitive))
+      return {
+        ...e,
+        type: "string_pattern_mismatch",
+        msg: `String should match pattern '${primitive}-{uuid4}'`,
+        ctx: { pattern: Ids.patternSource(primitive) }
+      }
+    }
+    return e
+  })
+  const body: Record<string, unknown> = { trace_id: "", detail: repr(rewritten.map(errorDict)) }
+  if (examples.size > 0) body["examples"] = Array.from(examples).sort()
+  return new HttpError({ status: 422, body })
+}
+
+/** A path id checked like FastAPI's `Path(pattern=..., min_length=..., max_length=...)`. */
+export const pathIdError = (param: string, prefix: string, value: string): PyError | undefined => {
+  const length = Ids.idLength(prefix)
+  if (value.length < length) {
+    return {
+      type: "string_too_short",
+      loc: ["path", param],
+      msg: `String should have at least ${length} characters`,
+      input: value,
+      ctx: { min_length: length }
+    }
+  }
+  if (value.length > length) {
+    return {
+      type: "string_too_long",
+      loc: ["path", param],
+      msg: `String should have at most ${length} characters`,
+      input: value,
+      ctx: { max_length: length }
+    }
+  }
+  if (!Ids.isValid(prefix, value)) {
+    return {
+      type: "string_pattern_mismatch",
+      loc: ["path", param],
+      msg: `String should match pattern '${Ids.patternSource(prefix)}'`,
+      input: value,
+      ctx: { pattern: Ids.patternSource(prefix) }
+    }
+  }
+  return undefined
+}
+
+// ---------------------------------------------------------------------------
+// Canned errors of the real server
+// ---------------------------------------------------------------------------
+
+export const notFoundRoute = (): HttpError => detail(404, "Not Found")
+
+export const methodNotAllowed = (allow: ReadonlyArray<string>): HttpError =>
+  detail(405, "Method Not Allowed", { allow: allow.join(", ") })
+
+export const unauthorized = (): HttpError => detail(401, "Unauthorized")
+
+export const unknownError = (): HttpError => detail(500, "An unknown error occurred")
+
+/** `agent_manager.get_agent_by_id_async` → `NoResultFound`. */
+export const agentNotFound = (agentId: string): HttpError => detail(404, `Agent with ID ${agentId} not found`)
+
+/** `validate_agent_exists_async` → `LettaAgentNotFoundError`, whose handler hard-codes the text. */
+export const agentNotFoundShort = (): HttpError => detail(404, "Agent not found")
+
+/** `raise_on_invalid_id` → `LettaInvalidArgumentError` (400). */
+export const invalidId = (kind: string, prefix: string, value: string): HttpError =>
+  detail(400, `INVALID_ARGUMENT: Invalid ${kind} ID format: ${value}. Expected format: '${prefix}-<uuid4>'`)
+
+/**
+ * `SqlalchemyBase.read_async` → `NoResultFound`, whose text lists the query
+ * conditions (the actor is the default user of a self-hosted server).
+ */
+export const ormNotFound = (className: string, id: string, serverStartedAt: number): HttpError =>
+  detail(
+    404,
+    `${className} not found with id='${repr([id])}', access level in ['read'] for actor='${
+      defaultActor(serverStartedAt)
+    }'`
+  )
+
+export const runNotFound = (runId: string, serverStartedAt: number): HttpError =>
+  ormNotFound("Run", runId, serverStartedAt)
+
+// `str(User)` of the default user, whose timestamps are set when the server first boots.
+const defaultActor = (createdAt: number) => {
+  const at = pyDatetime(createdAt)
+  return `id='${Ids.defaultUserId}' organization_id='${Ids.defaultOrgId}' name='default_user' created_at=${at} updated_at=${at} is_deleted=False`
+}
+
+// `repr(datetime)` of an aware UTC datetime: trailing zero second/microsecond are left out.
+const pyDatetime = (ms: number) => {
+  const d = new Date(ms)
+  const parts = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()]
+  const micros = (((ms % 1000) + 1000) % 1000) * 1000
+  if (d.getUTCSeconds() !== 0 || micros !== 0) parts.push(d.getUTCSeconds())
+  if (micros !== 0) parts.push(micros)
+  return `datetime.datetime(${parts.join(", ")}, tzinfo=datetime.timezone.utc)`
+}
+
+/** `message_manager.list_messages` with an unknown cursor. */
+export const messageCursorNotFound = (cursor: string, agentId: string | null): HttpError =>
+  detail(404, `No message found with id '${cursor}' for agent '${agentId ?? "None"}'.`)
+
+/** `StepModel.list_async` with an unknown cursor. */
+export const stepCursorNotFound = (cursor: string): HttpError => detail(404, `No Step found with id ${cursor}`)
+
+/** Streaming with a client the server does not consider a 1.0 SDK. */
+export const streamingGate = (): HttpError => detail(422, "streaming=true is only supported for SDK v1.0+ clients.")
+
+/** The FastAPI default for a request body it could not read at all. */
+export const unparseableBody = (): HttpError => detail(400, "There was an error parsing the body")
+
+export const bodyTooLarge = (limit: number): HttpError =>
+  detail(413, `Request body exceeds the test server's limit of ${limit} bytes`)
+
+/** `{"error": {...}}` envelope of the LLM exception handlers (non-streaming requests only). */
+export const llmError = (status: number, type: string, message: string, errorDetail: string): HttpError =>
+  new HttpError({ status, body: { error: { type, message, detail: errorDetail } } })

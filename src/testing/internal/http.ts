@@ -1,0 +1,219 @@
+/**
+ * The `node:http` side: one Effect per request, run on the runtime captured
+ * when the server was made (so handlers see the caller's Clock) and tracked in
+ * the server's FiberSet (so closing the scope interrupts them).
+ *
+ * Per request: read the body (capped), record it, apply an injected fault if
+ * one matches, check the password like `CheckPasswordMiddleware`, route, run
+ * the handler and write its response.
+ *
+ * @internal
+ */
+import { Effect, Option, Stream } from "effect"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import type { Fault, RecordedRequest } from "../LettaTestServer.js"
+import * as Errors from "./errors.js"
+import type { Request } from "./request.js"
+import { unquote } from "./request.js"
+import type { Response } from "./response.js"
+import * as Router from "./router.js"
+import type { ServerState } from "./state.js"
+import { stringify } from "./wire.js"
+
+export const maxBodyBytes = 10 * 1024 * 1024
+
+export interface HttpContext {
+  readonly state: ServerState
+  readonly apiKey: string | undefined
+  readonly faults: Array<{ fault: Fault; remaining: number }>
+  readonly recorded: Array<RecordedRequest>
+}
+
+type Body = { readonly _tag: "Complete"; readonly bytes: Uint8Array } | { readonly _tag: "TooLarge" }
+
+/** Reads the whole body; beyond the cap it keeps draining (so the connection stays usable) but drops the data. */
+const readBody = (req: IncomingMessage): Effect.Effect<Option.Option<Body>> =>
+  Effect.async<Option.Option<Body>>((resume) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= maxBodyBytes) chunks.push(chunk)
+    }
+    const onEnd = () => {
+      cleanup()
+      resume(Effect.succeed(Option.some(
+        size > maxBodyBytes ? { _tag: "TooLarge" } : { _tag: "Complete", bytes: new Uint8Array(Buffer.concat(chunks)) }
+      )))
+    }
+    const onAbort = () => {
+      cleanup()
+      resume(Effect.succeed(Option.none()))
+    }
+    const cleanup = () => {
+      req.off("data", onData)
+      req.off("end", onEnd)
+      req.off("error", onAbort)
+      req.off("close", onClose)
+    }
+    const onClose = () => {
+      if (!req.complete) onAbort()
+    }
+    req.on("data", onData)
+    req.once("end", onEnd)
+    req.once("error", onAbort)
+    req.once("close", onClose)
+    return Effect.sync(cleanup)
+  })
+
+const redactedHeaders = new Set(["authorization", "x-bare-password"])
+
+const record = (req: IncomingMessage, rawPath: string, rawQuery: string, body: Uint8Array): RecordedRequest => {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue
+    headers[name] = redactedHeaders.has(name) ? "<redacted>" : Array.isArray(value) ? value.join(", ") : value
+  }
+  const params: Record<string, Array<string>> = {}
+  for (const [key, value] of new URLSearchParams(rawQuery)) (params[key] ??= []).push(value)
+  return {
+    method: req.method ?? "GET",
+    path: rawPath,
+    query: { raw: rawQuery, params },
+    headers,
+    body: new TextDecoder().decode(body)
+  }
+}
+
+const findFault = (ctx: HttpContext, method: string, rawPath: string): Fault | undefined => {
+  const index = ctx.faults.findIndex(({ fault }) =>
+    (fault.method === undefined || fault.method.toUpperCase() === method) &&
+    (typeof fault.path === "string" ? fault.path === rawPath : new RegExp(fault.path).test(rawPath))
+  )
+  if (index === -1) return undefined
+  const entry = ctx.faults[index]!
+  entry.remaining -= 1
+  if (entry.remaining <= 0) ctx.faults.splice(index, 1)
+  return entry.fault
+}
+
+// CheckPasswordMiddleware lets the health probes through.
+const openPaths = new Set(["/v1/health", "/v1/health/", "/latest/health/", "/v1/ready", "/v1/ready/", "/latest/ready", "/latest/ready/"])
+
+const authorized = (ctx: HttpContext, req: IncomingMessage, path: string): boolean =>
+  ctx.apiKey === undefined ||
+  openPaths.has(path) ||
+  req.headers["x-bare-password"] === `password ${ctx.apiKey}` ||
+  req.headers["authorization"] === `Bearer ${ctx.apiKey}`
+
+const baseHeaders = { server: "uvicorn" }
+
+const writeJson = (res: ServerResponse, status: number, body: unknown, headers?: Readonly<Record<string, string>>) => {
+  const text = stringify(body)
+  res.writeHead(status, {
+    ...baseHeaders,
+    ...headers,
+    "content-length": Buffer.byteLength(text),
+    "content-type": "application/json"
+  })
+  res.end(text)
+}
+
+const write = (res: ServerResponse, response: Response): Effect.Effect<void> => {
+  switch (response._tag) {
+    case "Json":
+      return Effect.sync(() => writeJson(res, response.status, response.body, response.headers))
+    case "Raw":
+      return Effect.sync(() => {
+        res.writeHead(response.status, {
+          ...baseHeaders,
+          ...response.headers,
+          "content-length": Buffer.byteLength(response.body)
+        })
+        res.end(response.body)
+      })
+    case "Sse":
+      return Effect.sync(() => {
+        res.statusCode = 200
+        res.setHeader("server", baseHeaders.server)
+        res.setHeader("content-type", "text/event-stream; charset=utf-8")
+      }).pipe(
+        Effect.zipRight(Stream.runForEach(response.frames, (frame) =>
+          Effect.sync(() => {
+            if (!res.destroyed) res.write(frame)
+          }))),
+        Effect.ensuring(Effect.sync(() => {
+          if (!res.destroyed) res.end()
+        }))
+      )
+  }
+}
+
+const writeError = (res: ServerResponse, error: Errors.HttpError) =>
+  Effect.sync(() => writeJson(res, error.status, error.body, error.headers))
+
+/** The whole life of one HTTP request. */
+export const handle = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    // A failed write (the peer went away) must not crash the process.
+    req.on("error", () => {})
+    res.on("error", () => {})
+    const target = req.url ?? "/"
+    const queryAt = target.indexOf("?")
+    let rawPath = queryAt === -1 ? target : target.slice(0, queryAt)
+    const rawQuery = queryAt === -1 ? "" : target.slice(queryAt + 1)
+    // An absolute-form target (proxies) still routes by its path.
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(rawPath)) rawPath = new URL(rawPath).pathname
+    const method = (req.method ?? "GET").toUpperCase()
+
+    const body = yield* readBody(req)
+    if (Option.isNone(body)) return
+    const bytes = body.value._tag === "Complete" ? body.value.bytes : new Uint8Array()
+    ctx.recorded.push(record(req, rawPath, rawQuery, bytes))
+
+    const fault = findFault(ctx, method, rawPath)
+    if (fault !== undefined) {
+      if (fault._tag === "Destroy") {
+        req.socket.destroy()
+        return
+      }
+      res.writeHead(fault.status, fault.headers ?? {})
+      res.end(fault.body ?? "")
+      return
+    }
+
+    const path = unquote(rawPath)
+    if (!authorized(ctx, req, path)) return yield* writeError(res, Errors.unauthorized())
+    if (body.value._tag === "TooLarge") {
+      res.setHeader("connection", "close")
+      return yield* writeError(res, Errors.bodyTooLarge(maxBodyBytes))
+    }
+
+    const matched = Router.match(method, path, rawQuery, `http://${req.headers.host ?? "127.0.0.1"}`)
+    if (matched._tag === "Error") return yield* writeError(res, matched.error)
+    if (matched._tag === "Response") return yield* write(res, matched.response)
+
+    const request: Request = {
+      method,
+      rawPath,
+      path,
+      rawQuery,
+      query: new URLSearchParams(rawQuery),
+      headers: req.headers,
+      body: bytes
+    }
+    const response = yield* matched.handler(ctx.state, request, matched.params).pipe(
+      Effect.map((response) => ({ _tag: "Ok" as const, response })),
+      Effect.catchAll((error) => Effect.succeed({ _tag: "Failed" as const, error }))
+    )
+    if (response._tag === "Failed") return yield* writeError(res, response.error)
+    yield* write(res, response.response)
+  }).pipe(
+    // A bug in a handler is what the real server's catch-all handler reports.
+    Effect.catchAllDefect(() =>
+      Effect.sync(() => {
+        if (!res.headersSent) writeJson(res, 500, { detail: "An unknown error occurred" })
+        else res.destroy()
+      })
+    )
+  )

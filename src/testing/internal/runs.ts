@@ -1,0 +1,102 @@
+/**
+ * Run lifecycle, following `RunManager.create_run`, `update_run_by_id_async`
+ * and `cancel_run`.
+ *
+ * @internal
+ */
+import * as Ids from "./ids.js"
+import type { AgentRecord, RequestConfig, RunRecord, RunStatus, Store } from "./store.js"
+
+export type RunType = "send_message" | "send_message_streaming" | "send_message_async"
+
+export const requestConfig = (request: {
+  readonly use_assistant_message: boolean
+  readonly assistant_message_tool_name: string
+  readonly assistant_message_tool_kwarg: string
+  readonly include_return_message_types: ReadonlyArray<string> | null
+}): RequestConfig => ({
+  use_assistant_message: request.use_assistant_message,
+  assistant_message_tool_name: request.assistant_message_tool_name,
+  assistant_message_tool_kwarg: request.assistant_message_tool_kwarg,
+  include_return_message_types: request.include_return_message_types
+})
+
+export const create = (
+  store: Store,
+  options: {
+    readonly agent: AgentRecord
+    readonly runType: RunType
+    readonly background: boolean
+    readonly requestConfig: RequestConfig
+    readonly callbackUrl: string | null
+    readonly now: number
+  }
+): RunRecord => {
+  // Only the async endpoint writes `lettuce` (None without the cloud header).
+  const metadata: Record<string, unknown> = options.runType === "send_message_async"
+    ? { run_type: options.runType, lettuce: null }
+    : { run_type: options.runType }
+  const run = store.addRun({
+    id: Ids.make("run"),
+    agentId: options.agent.id,
+    createdAt: options.now,
+    background: options.background,
+    requestConfig: options.requestConfig,
+    callbackUrl: options.callbackUrl,
+    status: "created",
+    completedAt: null,
+    stopReason: null,
+    metadata,
+    ttftNs: null,
+    totalDurationNs: null
+  })
+  // Synchronous and streaming sends remember their run in Redis for `/messages/cancel`; async ones do not.
+  if (options.runType !== "send_message_async") options.agent.lastSendRunId = run.id
+  return run
+}
+
+const terminal = new Set<RunStatus>(["completed", "failed", "cancelled"])
+
+export const isTerminal = (status: RunStatus): boolean => terminal.has(status)
+
+/** `update_run_by_id_async`: unset fields keep their value, metadata is merged, the first terminal update stamps `completed_at`. */
+export const update = (
+  store: Store,
+  run: RunRecord,
+  patch: {
+    readonly status: RunStatus
+    readonly stopReason?: string | null | undefined
+    readonly error?: unknown
+    readonly now: number
+  }
+): void => {
+  const firstTerminal = isTerminal(patch.status) && run.completedAt === null
+  run.status = patch.status
+  if (patch.stopReason != null) run.stopReason = patch.stopReason
+  if (patch.error !== undefined) run.metadata = { ...run.metadata, error: patch.error }
+  if (firstTerminal) {
+    run.completedAt = patch.now
+    run.totalDurationNs = (patch.now - run.createdAt) * 1_000_000
+  }
+  const agent = store.agents.get(run.agentId)
+  if (agent !== undefined && isTerminal(patch.status) && patch.stopReason != null) {
+    agent.lastStopReason = patch.stopReason
+    agent.lastRunCompletion = patch.now
+    agent.lastRunDurationMs = patch.now - run.createdAt
+    agent.updatedAt = patch.now
+  }
+}
+
+/**
+ * `cancel_run`: a run that already has a stop reason (other than
+ * `requires_approval`) is left alone but still reported as cancelled; a run id
+ * that does not resolve is reported as failed.
+ */
+export const cancel = (store: Store, runId: string, now: number): "cancelled" | "failed" | "noop" => {
+  if (!Ids.isValid("run", runId)) return "failed"
+  const run = store.runs.get(runId)
+  if (run === undefined || !store.agents.has(run.agentId)) return "failed"
+  if (run.stopReason !== null && run.stopReason !== "requires_approval") return "noop"
+  update(store, run, { status: "cancelled", stopReason: "cancelled", now })
+  return "cancelled"
+}

@@ -1,0 +1,269 @@
+/**
+ * In-memory state of one test server: agents, DB messages, runs and steps.
+ *
+ * Mutations are synchronous and only ever happen inside one `Effect.sync`, so
+ * on Node's single thread each request sees a consistent store without locks.
+ *
+ * Messages carry a global, strictly increasing `seq` (the real server's
+ * `sequence_id`); runs and steps carry one too and use it as their `created_at`
+ * tie-breaker, so ordering stays total even when the (test) clock stands still.
+ *
+ * @internal
+ */
+import * as Ids from "./ids.js"
+
+export type Role = "system" | "user" | "assistant" | "summary"
+
+/** A content part as stored, already normalised with pydantic defaults. */
+export type Part = Readonly<Record<string, unknown>> & { readonly type: string }
+
+export interface MessageRecord {
+  readonly id: string
+  readonly seq: number
+  readonly agentId: string
+  readonly role: Role
+  readonly content: ReadonlyArray<Part>
+  readonly otid: string | null
+  readonly name: string | null
+  readonly senderId: string | null
+  readonly groupId: string | null
+  readonly stepId: string | null
+  readonly runId: string | null
+  readonly createdAt: number
+}
+
+export type RunStatus = "created" | "running" | "completed" | "failed" | "cancelled"
+
+export interface RequestConfig {
+  readonly use_assistant_message: boolean
+  readonly assistant_message_tool_name: string
+  readonly assistant_message_tool_kwarg: string
+  readonly include_return_message_types: ReadonlyArray<string> | null
+}
+
+export interface RunRecord {
+  readonly id: string
+  readonly seq: number
+  readonly agentId: string
+  readonly createdAt: number
+  readonly background: boolean
+  readonly requestConfig: RequestConfig
+  readonly callbackUrl: string | null
+  status: RunStatus
+  completedAt: number | null
+  stopReason: string | null
+  metadata: Record<string, unknown>
+  ttftNs: number | null
+  totalDurationNs: number | null
+}
+
+export type StepStatus = "pending" | "success" | "failed" | "cancelled"
+
+export interface StepRecord {
+  readonly id: string
+  readonly seq: number
+  readonly runId: string
+  readonly agentId: string
+  readonly promptTokens: number
+  readonly completionTokens: number
+  readonly totalTokens: number
+  readonly stopReason: string | null
+  readonly status: StepStatus
+  readonly errorType: string | null
+  readonly errorData: Record<string, unknown> | null
+}
+
+export interface BlockRecord {
+  readonly id: string
+  readonly label: string
+  readonly value: string
+  readonly limit: number
+  readonly description: string | null
+  readonly readOnly: boolean
+  readonly metadata: Record<string, unknown>
+  readonly tags: ReadonlyArray<string>
+}
+
+export interface LlmConfig {
+  readonly handle: string
+  readonly model: string
+  readonly providerName: string
+  readonly endpointType: string
+  readonly endpoint: string | null
+  readonly contextWindow: number
+}
+
+export interface EmbeddingConfig {
+  readonly handle: string
+  readonly model: string
+  readonly endpointType: string
+  readonly endpoint: string | null
+  readonly dim: number
+}
+
+export interface AgentRecord {
+  readonly id: string
+  readonly seq: number
+  readonly name: string
+  readonly system: string
+  readonly agentType: string
+  readonly llm: LlmConfig
+  readonly embedding: EmbeddingConfig | null
+  readonly blocks: ReadonlyArray<BlockRecord>
+  readonly tags: ReadonlyArray<string>
+  readonly metadata: Record<string, unknown> | null
+  readonly description: string | null
+  readonly timezone: string
+  readonly createdAt: number
+  updatedAt: number
+  /** ids of the in-context messages, system message first */
+  inContext: Array<string>
+  lastStopReason: string | null
+  lastRunCompletion: number | null
+  lastRunDurationMs: number | null
+  /**
+   * The run id the real server keeps under `agent:send_message:run_id:<agent>` in
+   * Redis. Only synchronous and streaming sends write it, never async ones.
+   */
+  lastSendRunId: string | null
+}
+
+export type NewMessage = Omit<MessageRecord, "id" | "seq">
+
+/** One page of DB messages, selected like `message_manager.list_messages`. */
+export interface MessageQuery {
+  readonly after?: string | undefined
+  readonly before?: string | undefined
+  readonly limit: number | null
+  readonly ascending: boolean
+  readonly groupId?: string | undefined
+  readonly conversationId?: string | undefined
+}
+
+/** A cursor the store could not resolve (the real server's `NoResultFound`). */
+export class UnknownCursor {
+  readonly _tag = "UnknownCursor"
+  constructor(readonly id: string) {}
+}
+
+// Index of the first element whose seq is > (or >=) `seq`.
+const upperBound = (items: ReadonlyArray<{ readonly seq: number }>, seq: number): number => {
+  let lo = 0
+  let hi = items.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (items[mid]!.seq <= seq) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+const lowerBound = (items: ReadonlyArray<{ readonly seq: number }>, seq: number): number => {
+  let lo = 0
+  let hi = items.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (items[mid]!.seq < seq) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+export class Store {
+  private nextSeq = 1
+  readonly agents = new Map<string, AgentRecord>()
+  readonly messages = new Map<string, MessageRecord>()
+  private readonly agentMessages = new Map<string, Array<MessageRecord>>()
+  readonly runs = new Map<string, RunRecord>()
+  private readonly runMessages = new Map<string, Array<MessageRecord>>()
+  readonly steps = new Map<string, StepRecord>()
+
+  seq(): number {
+    return this.nextSeq++
+  }
+
+  addAgent(agent: Omit<AgentRecord, "seq">): AgentRecord {
+    const record: AgentRecord = { ...agent, seq: this.seq() }
+    this.agents.set(record.id, record)
+    this.agentMessages.set(record.id, [])
+    return record
+  }
+
+  deleteAgent(agentId: string): ReadonlyArray<RunRecord> {
+    this.agents.delete(agentId)
+    for (const message of this.agentMessages.get(agentId) ?? []) this.messages.delete(message.id)
+    this.agentMessages.delete(agentId)
+    // Runs and steps reference the agent with ON DELETE CASCADE in the real schema.
+    const removed: Array<RunRecord> = []
+    for (const run of this.runs.values()) {
+      if (run.agentId === agentId) {
+        removed.push(run)
+        this.deleteRun(run.id)
+      }
+    }
+    return removed
+  }
+
+  addMessage(message: NewMessage): MessageRecord {
+    const record: MessageRecord = { ...message, id: Ids.make("message"), seq: this.seq() }
+    this.messages.set(record.id, record)
+    this.agentMessages.get(record.agentId)?.push(record)
+    if (record.runId !== null) {
+      const list = this.runMessages.get(record.runId)
+      if (list === undefined) this.runMessages.set(record.runId, [record])
+      else list.push(record)
+    }
+    return record
+  }
+
+  /** `list_messages` for an agent or a run: absolute cursors over `seq`. */
+  listMessages(
+    scope: { readonly agentId: string } | { readonly runId: string },
+    query: MessageQuery
+  ): ReadonlyArray<MessageRecord> | UnknownCursor {
+    let items: ReadonlyArray<MessageRecord> = "agentId" in scope
+      ? this.agentMessages.get(scope.agentId) ?? []
+      : this.runMessages.get(scope.runId) ?? []
+    if (query.groupId !== undefined) items = items.filter((m) => m.groupId === query.groupId)
+    // Messages written here never belong to a conversation, so only "default" matches them.
+    if (query.conversationId !== undefined && query.conversationId !== "default") items = []
+    let from = 0
+    let to = items.length
+    if (query.after !== undefined) {
+      const ref = this.messages.get(query.after)
+      if (ref === undefined) return new UnknownCursor(query.after)
+      from = upperBound(items, ref.seq)
+    }
+    if (query.before !== undefined) {
+      const ref = this.messages.get(query.before)
+      if (ref === undefined) return new UnknownCursor(query.before)
+      to = lowerBound(items, ref.seq)
+    }
+    if (to <= from) return []
+    const limit = query.limit === null || query.limit < 0 ? Number.POSITIVE_INFINITY : query.limit
+    const count = Math.min(limit, to - from)
+    return query.ascending ? items.slice(from, from + count) : items.slice(to - count, to).reverse()
+  }
+
+  addRun(run: Omit<RunRecord, "seq">): RunRecord {
+    const record: RunRecord = { ...run, seq: this.seq() }
+    this.runs.set(record.id, record)
+    return record
+  }
+
+  deleteRun(runId: string): void {
+    this.runs.delete(runId)
+    this.runMessages.delete(runId)
+    for (const step of this.steps.values()) if (step.runId === runId) this.steps.delete(step.id)
+  }
+
+  addStep(step: Omit<StepRecord, "id" | "seq">): StepRecord {
+    const record: StepRecord = { ...step, id: Ids.make("step"), seq: this.seq() }
+    this.steps.set(record.id, record)
+    return record
+  }
+
+  runSteps(runId: string): ReadonlyArray<StepRecord> {
+    return Array.from(this.steps.values()).filter((s) => s.runId === runId).sort((a, b) => a.seq - b.seq)
+  }
+}
