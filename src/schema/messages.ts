@@ -389,13 +389,9 @@ export const UnknownMessageFromWire: Schema.Schema<UnknownMessage, typeof Unknow
       ParseResult.succeed({ ...payload, message_type: received_message_type })
   }).annotations({ identifier: "UnknownMessageFromWire" })
 
-/**
- * The 11 message types of an agent's history, discriminated by `message_type`.
- *
- * @since 0.1.0
- * @category messages
- */
-export const LettaMessageUnion = Schema.Union(
+// The spec's streaming union holds these nine history types, but not the compaction
+// messages below, although the server streams those too (PROTOCOL.md §8).
+const streamedMessageTypes = [
   SystemMessage,
   UserMessage,
   ReasoningMessage,
@@ -404,10 +400,18 @@ export const LettaMessageUnion = Schema.Union(
   ToolReturnMessage,
   AssistantMessage,
   ApprovalRequestMessage,
-  ApprovalResponseMessage,
-  SummaryMessage,
-  EventMessage
-).annotations({ identifier: "LettaMessageUnion" })
+  ApprovalResponseMessage
+] as const
+
+/**
+ * The 11 message types of an agent's history, discriminated by `message_type`.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
+export const LettaMessageUnion = Schema.Union(...streamedMessageTypes, SummaryMessage, EventMessage).annotations({
+  identifier: "LettaMessageUnion"
+})
 
 /**
  * @since 0.1.0
@@ -441,15 +445,7 @@ export type LettaMessage = typeof LettaMessage.Type
  * @category stream events
  */
 export const LettaStreamingResponse = Schema.Union(
-  SystemMessage,
-  UserMessage,
-  ReasoningMessage,
-  HiddenReasoningMessage,
-  ToolCallMessage,
-  ToolReturnMessage,
-  AssistantMessage,
-  ApprovalRequestMessage,
-  ApprovalResponseMessage,
+  ...streamedMessageTypes,
   LettaPing,
   LettaErrorMessage,
   LettaStopReason,

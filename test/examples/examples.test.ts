@@ -1,0 +1,35 @@
+/**
+ * Every example runs, offline, against the embedded server: the README's first command
+ * must work on a fresh machine.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("../../", import.meta.url))
+
+const runExample = (file: string) =>
+  Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
+    // Without LETTA_BASE_URL the example starts the embedded server itself.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("LETTA_")))
+    const child = spawn(process.execPath, ["--import", "tsx", `examples/${file}`], { cwd: root, env })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.once("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+    return Effect.sync(() => child.kill("SIGKILL"))
+  })
+
+describe("examples", () => {
+  it.live("quickstart creates an agent, gets a reply and cleans up", () =>
+    Effect.gen(function*() {
+      const result = yield* runExample("quickstart.ts")
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      expect(result.stdout).toMatch(/^Created agent agent-[0-9a-f-]{36}$/m)
+      expect(result.stdout).toContain("agent: You said: Hello! What can you do?")
+      expect(result.stdout).toMatch(/stop reason: end_turn, tokens used: \d+/)
+    }))
+})
