@@ -12,7 +12,7 @@
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import * as Agents from "./Agents.js"
 import * as Transport from "./internal/transport.js"
 import { version } from "./internal/version.js"
@@ -25,11 +25,6 @@ import * as Runs from "./Runs.js"
  * @category models
  */
 export interface Service {
-  /**
-   * The underlying client with the base URL, authentication and default headers applied,
-   * for endpoints this library does not cover. It does not map errors.
-   */
-  readonly httpClient: HttpClient.HttpClient
   /** Agents and their messages. */
   readonly agents: Agents.AgentsApi
   /** Runs, their messages, steps and usage. */
@@ -68,12 +63,29 @@ export interface Options {
    * usual but masked in spans and logs.
    */
   readonly headers?: Readonly<Record<string, string | Redacted.Redacted>> | undefined
-  /** Transforms the `HttpClient` the library uses (retries, tracing, proxies, …). */
+  /** Transforms the `HttpClient` the library uses (tracing, proxies, …). */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /**
+   * The longest a request may take, from sending it to its decoded response, before it is
+   * abandoned with a `TimeoutError`. Non-streaming agent turns can take minutes, so the
+   * default is 10 minutes.
+   */
+  readonly timeout?: Duration.DurationInput | undefined
 }
 
+/**
+ * The default for {@link Options.timeout}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultTimeout: Duration.Duration = Duration.minutes(10)
+
 const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
-const headerValue = /^[^\r\n\0]*$/
+// RFC 9110 field-value characters: what every HTTP client can send. Anything else (a line
+// break that could inject a header, a control or non-Latin-1 character pasted with a key)
+// would make the client throw mid-request.
+const headerValue = /^[\t\x20-\x7e\x80-\xff]*$/
 
 /** The base URL without trailing slashes, or why it is unusable. */
 const validateBaseUrl = (baseUrl: string): Either.Either<string, string> => {
@@ -96,31 +108,36 @@ const invalid = (path: string, message: string) => Effect.fail(ConfigError.Inval
 
 /**
  * Builds the client from options. Fails with a `ConfigError` for an unusable base URL or a
- * header that could not be sent safely (a name that is not an HTTP token, a value with
- * CR/LF).
+ * header that could not be sent safely (a name that is not an HTTP token, a value with a
+ * line break or another character HTTP does not allow).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
+export const make: (options?: Options) => Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient> =
+  Effect.fnUntraced(function*(options: Options = {}) {
     const baseUrl = validateBaseUrl(options.baseUrl ?? defaultBaseUrl)
     if (Either.isLeft(baseUrl)) return yield* invalid("baseUrl", `baseUrl ${baseUrl.left}`)
 
-    const plainHeaders: Record<string, string> = { "user-agent": `effect-letta/${version}` }
+    const plainHeaders: Record<string, string> = {
+      "user-agent": `effect-letta/${version}`,
+      // The server keeps legacy behaviour (e.g. rejecting `streaming: true`) for clients it
+      // does not recognise as v1 SDKs; this header is how it recognises them (PROTOCOL.md §1.6).
+      "x-stainless-package-version": version
+    }
     const secretHeaderNames: Array<string> = []
     const extra = { ...options.headers, ...(options.projectId === undefined ? {} : { "x-project-id": options.projectId }) }
     for (const [name, raw] of Object.entries(extra)) {
       const value = Redacted.isRedacted(raw) ? Redacted.value(raw) : raw
       if (!headerName.test(name)) return yield* invalid("headers", `header name ${JSON.stringify(name)} is not valid`)
       if (typeof value !== "string" || !headerValue.test(value)) {
-        return yield* invalid("headers", `header ${name} has a value with a line break or NUL`)
+        return yield* invalid("headers", `header ${name} has a value with a line break or a character HTTP does not allow`)
       }
       plainHeaders[name.toLowerCase()] = value
       if (Redacted.isRedacted(raw)) secretHeaderNames.push(name.toLowerCase())
     }
     if (options.apiKey !== undefined && !headerValue.test(Redacted.value(options.apiKey))) {
-      return yield* invalid("apiKey", "apiKey contains a line break or NUL")
+      return yield* invalid("apiKey", "apiKey contains a line break or a character HTTP does not allow")
     }
 
     const base = yield* HttpClient.HttpClient
@@ -134,19 +151,16 @@ export const make = (options: Options = {}): Effect.Effect<Service, ConfigError.
           options.apiKey === undefined ? (r) => r : HttpClientRequest.bearerToken(options.apiKey)
         )
       ),
+      options.transformClient ?? ((client) => client),
+      // Outermost, so spans and whatever a `transformClient` logs also mask the secret headers.
       secretHeaderNames.length === 0
         ? (client) => client
         : HttpClient.transformResponse(
           Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, ...secretHeaderNames])
-        ),
-      options.transformClient ?? ((client) => client)
+        )
     )
-    const transport = Transport.make(shaped)
-    return LettaClient.of({
-      httpClient: shaped,
-      agents: Agents.make(transport),
-      runs: Runs.make(transport)
-    })
+    const transport = Transport.make(shaped, { timeout: Duration.decode(options.timeout ?? defaultTimeout) })
+    return LettaClient.of({ agents: Agents.make(transport), runs: Runs.make(transport) })
   })
 
 /**
@@ -176,14 +190,20 @@ export const parseCustomHeaders = (text: string): Either.Either<Record<string, s
 }
 
 /**
- * `LETTA_CUSTOM_HEADERS` as a Config (empty when unset).
+ * `LETTA_CUSTOM_HEADERS` as a Config (empty when unset). Every value is treated as secret
+ * (masked in spans and logs), since nothing tells a password header from a harmless one.
  *
  * @since 0.1.0
  * @category config
  */
-export const customHeadersConfig: Config.Config<Record<string, string>> = Config.string("LETTA_CUSTOM_HEADERS").pipe(
+export const customHeadersConfig: Config.Config<Record<string, Redacted.Redacted>> = Config.redacted(
+  "LETTA_CUSTOM_HEADERS"
+).pipe(
   Config.mapOrFail((text) =>
-    Either.mapLeft(parseCustomHeaders(text), (message) => ConfigError.InvalidData([], message))
+    Either.map(
+      Either.mapLeft(parseCustomHeaders(Redacted.value(text)), (message) => ConfigError.InvalidData([], message)),
+      (headers) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Redacted.make(value)]))
+    )
   ),
   Config.withDefault({})
 )
@@ -197,10 +217,13 @@ export interface ConfigOptions {
   readonly baseUrl?: Config.Config<string> | undefined
   readonly projectId?: Config.Config<string | undefined> | undefined
   readonly headers?: Config.Config<Readonly<Record<string, string | Redacted.Redacted>>> | undefined
+  readonly timeout?: Config.Config<Duration.Duration> | undefined
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
-const optional = <A>(config: Config.Config<A>) => Config.map(Config.option(config), Option.getOrUndefined)
+/** An optional setting; an empty variable counts as unset, as shells often export them empty. */
+const optionalString = (name: string) =>
+  Config.map(Config.option(Config.string(name)), (value) => Option.getOrUndefined(Option.filter(value, (v) => v !== "")))
 
 /**
  * The client configured from the environment (or any `ConfigProvider`): `LETTA_API_KEY`
@@ -217,12 +240,14 @@ export const layerConfig = (
     LettaClient,
     Effect.gen(function*() {
       const apiKey = yield* (options.apiKey ??
-        Config.map(optional(Config.redacted("LETTA_API_KEY")), (key) =>
-          // An empty variable means "no key", as on self-hosted servers without auth.
-          key === undefined || Redacted.value(key) === "" ? undefined : key))
-      const baseUrl = yield* (options.baseUrl ?? Config.string("LETTA_BASE_URL").pipe(Config.withDefault(defaultBaseUrl)))
-      const projectId = yield* (options.projectId ?? optional(Config.string("LETTA_PROJECT_ID")))
+        Config.map(
+          Config.option(Config.redacted("LETTA_API_KEY")),
+          (key) => Option.getOrUndefined(Option.filter(key, (k) => Redacted.value(k) !== ""))
+        ))
+      const baseUrl = yield* (options.baseUrl ?? Config.map(optionalString("LETTA_BASE_URL"), (url) => url ?? defaultBaseUrl))
+      const projectId = yield* (options.projectId ?? optionalString("LETTA_PROJECT_ID"))
       const headers = yield* (options.headers ?? customHeadersConfig)
-      return yield* make({ apiKey, baseUrl, projectId, headers, transformClient: options.transformClient })
+      const timeout = options.timeout === undefined ? undefined : yield* options.timeout
+      return yield* make({ apiKey, baseUrl, projectId, headers, timeout, transformClient: options.transformClient })
     })
   )

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { Duration, Schema } from "effect"
+import { clip } from "./internal/text.js"
 
 /**
  * The `{"error": {...}}` envelope the server uses for LLM provider failures (PROTOCOL.md §6).
@@ -41,7 +42,7 @@ const httpErrorFields = {
   /** The request id from the response headers, for support requests. */
   requestId: Schema.optional(Schema.String),
   /** How long the server asked to wait (`retry-after-ms` or `Retry-After`). */
-  retryAfter: Schema.optional(Schema.DurationFromSelf)
+  retryAfter: Schema.optional(Schema.Duration)
 }
 
 const statusText: Record<number, string> = {
@@ -65,18 +66,27 @@ const statusText: Record<number, string> = {
   504: "Gateway Timeout"
 }
 
-const clip = (text: string, max = 300) => (text.length > max ? `${text.slice(0, max)}…` : text)
 
-/** The most useful sentence the server gave, from whichever body shape it used. */
+const stringAt = (value: unknown, key: string): string | undefined => {
+  const field = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined
+  return typeof field === "string" ? field : undefined
+}
+
+/**
+ * The most useful sentence the server gave, from whichever body shape it used: FastAPI's
+ * `detail` (a string or an object), the LLM-error envelope, or Letta Cloud's gateway bodies
+ * (`{"error": "…"}`, `message`, `reason_text`, `errorCode`).
+ */
 const serverSaid = (error: HttpFields): string | undefined => {
   if (error.error?.message !== undefined) return error.error.message
   const detail = error.detail
   if (typeof detail === "string") return detail
-  if (typeof detail === "object" && detail !== null) {
-    const message = (detail as { readonly message?: unknown }).message
-    return typeof message === "string" ? message : clip(JSON.stringify(detail))
-  }
-  if (error.bodyExcerpt !== undefined) return clip(error.bodyExcerpt.replace(/\s+/g, " ").trim(), 200)
+  if (typeof detail === "object" && detail !== null) return stringAt(detail, "message") ?? JSON.stringify(detail)
+  const body = error.body
+  const said = stringAt(body, "error") ?? stringAt(body, "message") ?? stringAt(body, "reason_text") ??
+    stringAt(body, "errorCode")
+  if (said !== undefined) return said
+  if (error.bodyExcerpt !== undefined) return error.bodyExcerpt.replace(/\s+/g, " ").trim()
   return undefined
 }
 
@@ -97,7 +107,7 @@ const describe = (error: HttpFields): string => {
     error.requestId === undefined ? undefined : `request id ${error.requestId}`,
     error.retryAfter === undefined ? undefined : `retry after ${Duration.format(error.retryAfter)}`
   ].filter((part) => part !== undefined)
-  return `${head}${said === undefined ? "" : `: ${clip(said)}`} (${extras.join(", ")})`
+  return `${head}${said === undefined ? "" : `: ${clip(said, 300)}`} (${extras.join(", ")})`
 }
 
 /**
@@ -286,6 +296,26 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
 }
 
 /**
+ * A time limit ran out and the request was abandoned (its connection closed): `total` for a
+ * whole request, `headers` for the wait for response headers, `idle` for a silence between
+ * stream events.
+ *
+ * @since 0.1.0
+ * @category other errors
+ */
+export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutError", {
+  method: Schema.String,
+  url: Schema.String,
+  limit: Schema.Literal("total", "headers", "idle"),
+  timeout: Schema.Duration
+}) {
+  override get message() {
+    const what = this.limit === "total" ? "did not complete" : this.limit === "headers" ? "sent no response headers" : "went silent"
+    return `${this.method} ${this.url} ${what} within ${Duration.format(this.timeout)}`
+  }
+}
+
+/**
  * The server's response could not be read as the expected type. `excerpt` holds the start
  * of the offending payload.
  *
@@ -338,6 +368,7 @@ export type LettaError =
   | ServerError
   | UnexpectedStatusError
   | TransportError
+  | TimeoutError
   | DecodeError
   | InvalidRequestError
 
@@ -354,6 +385,7 @@ const errorClasses = [
   ServerError,
   UnexpectedStatusError,
   TransportError,
+  TimeoutError,
   DecodeError,
   InvalidRequestError
 ] as const

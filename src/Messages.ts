@@ -50,7 +50,9 @@ export interface MessagesApi {
   /**
    * Every message of the history, across pages, in `params.order` (default `desc`:
    * newest first). `params.limit` sets the page size. Message types newer than this client
-   * arrive as `UnknownMessage`s.
+   * arrive as `UnknownMessage`s. A page that comes back empty ends the walk; with legacy
+   * agents that hide `send_message` tool returns, a page of only hidden messages would too,
+   * so keep the page size above 1 for them.
    */
   readonly list: (
     agentId: string,
@@ -80,8 +82,9 @@ export interface MessagesApi {
     request?: typeof CompactionRequest.Encoded | undefined
   ) => Effect.Effect<CompactionResponse, LettaError.LettaError>
   /**
-   * Empties the agent's context window except its system message and returns the agent.
-   * The stored history is kept and can still be listed.
+   * Empties the agent's context window except its system message. The stored history is
+   * kept and can still be listed. The server returns the agent only to clients it takes
+   * for pre-1.0 SDKs, so this is usually `None`.
    */
   readonly reset: (
     agentId: string,
@@ -151,6 +154,7 @@ export const make = (transport: Transport): MessagesApi => {
       const descending = (query.order ?? "desc") === "desc"
       const messages = walk({
         operation: "Messages.list",
+        endpoint: `/v1/agents/${agentId}/messages`,
         cursorParam: descending ? "before" : "after",
         start: descending ? query.before : query.after,
         fetch: (cursor) =>

@@ -8,7 +8,7 @@ import { Effect, Schema, Stream } from "effect"
 import { last, messageIdOf, walk } from "./internal/paging.js"
 import { path } from "./internal/path.js"
 import { encodeInput, type Transport } from "./internal/transport.js"
-import type * as LettaError from "./LettaError.js"
+import * as LettaError from "./LettaError.js"
 import { LettaMessage } from "./schema/messages.js"
 import { RunListParams, RunMessageListParams, RunStepListParams } from "./schema/params.js"
 import { Run, Step, UsageStatistics } from "./schema/runs.js"
@@ -30,7 +30,11 @@ export interface RunsApi {
   readonly list: (params?: RunListParams | undefined) => Stream.Stream<Run, LettaError.LettaError>
   /** One page of runs, as the server returns it. */
   readonly listPage: (params?: RunListParams | undefined) => Effect.Effect<ReadonlyArray<Run>, LettaError.LettaError>
-  /** Every message the run produced, across pages (default order `asc`). */
+  /**
+   * Every message the run produced, across pages (default order `asc`). A run started with
+   * `include_return_message_types` is read in one page, because the server filters it
+   * after paging.
+   */
   readonly messages: (
     runId: string,
     params?: RunMessageListParams | undefined
@@ -40,7 +44,10 @@ export interface RunsApi {
     runId: string,
     params?: RunMessageListParams | undefined
   ) => Effect.Effect<ReadonlyArray<LettaMessage>, LettaError.LettaError>
-  /** Every step of the run, across pages (default order `desc`). */
+  /**
+   * Every step of the run, across pages (default order `desc`). Starts after
+   * `params.after`; `params.before` is refused (see `stepsPage` for windows).
+   */
   readonly steps: (runId: string, params?: RunStepListParams | undefined) => Stream.Stream<Step, LettaError.LettaError>
   /** One page of the run's steps. */
   readonly stepsPage: (
@@ -57,6 +64,8 @@ const RunPage = Schema.Array(Run)
 const MessagePage = Schema.Array(LettaMessage)
 const StepPage = Schema.Array(Step)
 const idOf = (item: { readonly id: string }) => item.id
+// The run messages endpoint puts no cap on `limit`; no agent turn comes near this.
+const singlePageLimit = 100_000
 
 /**
  * @since 0.1.0
@@ -92,6 +101,7 @@ export const make = (transport: Transport): RunsApi => {
     Effect.map(encodeInput("Runs.list", RunListParams, params ?? {}), (query) =>
       walk({
         operation: "Runs.list",
+        endpoint: "/v1/runs/",
         cursorParam: "before",
         start: query.before,
         fetch: (before) => fetchRuns("Runs.list", { ...query, before }),
@@ -110,22 +120,36 @@ export const make = (transport: Transport): RunsApi => {
 
   // Message cursors are absolute and this endpoint's pages really are in the requested
   // order, so the last item is the boundary: `after` it when ascending, `before` it when not.
+  const walkMessages = (runId: string, query: RunMessageListParams) => {
+    const descending = query.order === "desc"
+    return walk({
+      operation: "Runs.messages",
+      endpoint: `/v1/runs/${runId}/messages`,
+      cursorParam: descending ? "before" : "after",
+      start: descending ? query.before : query.after,
+      fetch: (cursor) =>
+        fetchMessages("Runs.messages", runId, {
+          ...query,
+          order: descending ? "desc" : "asc",
+          [descending ? "before" : "after"]: cursor
+        }),
+      cursorItem: last,
+      idOf: messageIdOf
+    })
+  }
+
+  // A run started with `include_return_message_types` has its messages filtered by the
+  // server after `limit` is applied, so one of its pages can be empty while later messages
+  // remain. Such a run (one agent turn, so a bounded number of messages) is read in a single
+  // page instead of being walked.
   const messages = (runId: string, params?: RunMessageListParams) =>
-    Effect.map(encodeInput("Runs.messages", RunMessageListParams, params ?? {}), (query) => {
-      const descending = query.order === "desc"
-      return walk({
-        operation: "Runs.messages",
-        cursorParam: descending ? "before" : "after",
-        start: descending ? query.before : query.after,
-        fetch: (cursor) =>
-          fetchMessages("Runs.messages", runId, {
-            ...query,
-            order: descending ? "desc" : "asc",
-            [descending ? "before" : "after"]: cursor
-          }),
-        cursorItem: last,
-        idOf: messageIdOf
-      })
+    Effect.gen(function*() {
+      const query = yield* encodeInput("Runs.messages", RunMessageListParams, params ?? {})
+      const run = yield* retrieve(runId)
+      const filtered = (run.request_config?.include_return_message_types ?? null) !== null
+      return filtered
+        ? Stream.fromIterableEffect(fetchMessages("Runs.messages", runId, { ...query, limit: singlePageLimit }))
+        : walkMessages(runId, query)
     }).pipe(Stream.unwrap, Stream.withSpan("Runs.messages", { attributes: { "letta.run_id": runId } }))
 
   const fetchSteps = (operation: string, runId: string, query: RunStepListParams) =>
@@ -137,17 +161,29 @@ export const make = (transport: Transport): RunsApi => {
     return yield* fetchSteps("Runs.stepsPage", runId, query)
   })
 
-  // Step cursors follow the sort order, like run cursors.
+  // Step cursors follow the sort order (unlike run cursors): `after` the last step is the
+  // next page either way. Given `before` as well, the server answers with the middle of a
+  // larger window instead (`SqlalchemyBase.list_async`), which would skip steps, so a walk
+  // takes no `before`.
   const steps = (runId: string, params?: RunStepListParams) =>
-    Effect.map(encodeInput("Runs.steps", RunStepListParams, params ?? {}), (query) =>
-      walk({
+    Effect.gen(function*() {
+      const query = yield* encodeInput("Runs.steps", RunStepListParams, params ?? {})
+      if (query.before !== undefined) {
+        return yield* new LettaError.InvalidRequestError({
+          operation: "Runs.steps",
+          description: "a walk through all steps cannot take `before`; use `stepsPage` for a bounded window"
+        })
+      }
+      return walk({
         operation: "Runs.steps",
+        endpoint: `/v1/runs/${runId}/steps`,
         cursorParam: "after",
         start: query.after,
         fetch: (after) => fetchSteps("Runs.steps", runId, { ...query, after }),
         cursorItem: last,
         idOf
-      })).pipe(Stream.unwrap, Stream.withSpan("Runs.steps", { attributes: { "letta.run_id": runId } }))
+      })
+    }).pipe(Stream.unwrap, Stream.withSpan("Runs.steps", { attributes: { "letta.run_id": runId } }))
 
   const usage = Effect.fn("Runs.usage")(function*(runId: string) {
     yield* Effect.annotateCurrentSpan("letta.run_id", runId)

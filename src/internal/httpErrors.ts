@@ -2,16 +2,14 @@
  * Turns a non-2xx response into the matching `LettaError`. This is the single place where
  * status codes, the server's several error-body shapes and the retry hints in headers are
  * interpreted (PROTOCOL.md §6).
- *
- * @internal
  */
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Duration, Effect, Option, Stream } from "effect"
 import * as LettaError from "../LettaError.js"
+import { maxExcerptChars } from "./text.js"
 
 /** Error bodies are read up to this size; the rest is never downloaded. */
 export const maxErrorBodyBytes = 64 * 1024
-const maxExcerptChars = 1_000
 
 /** Reads at most `maxBytes` of a body, stopping (and so aborting the download) beyond it. */
 export const readBounded = <E>(

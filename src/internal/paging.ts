@@ -3,15 +3,16 @@
  * (PROTOCOL.md §3, §5): message cursors are absolute (`after` = newer) while run and step
  * cursors follow the sort order, and the agents endpoint returns even a `desc` page oldest
  * to newest. Each endpoint states its rule; this module only walks it.
- *
- * @internal
  */
 import { Chunk, Effect, Option, Stream } from "effect"
 import * as LettaError from "../LettaError.js"
+import { clip } from "./text.js"
 
 /** One walk through a list endpoint. */
 export interface Walk<A> {
   readonly operation: string
+  /** The endpoint, for errors: e.g. `/v1/runs/`. */
+  readonly endpoint: string
   /** The query parameter the walk advances (`after` or `before`). */
   readonly cursorParam: "after" | "before"
   /** The caller's starting cursor, if any. */
@@ -36,9 +37,9 @@ export const walk = <A>(options: Walk<A>): Stream.Stream<A, LettaError.LettaErro
     Effect.fail(
       new LettaError.DecodeError({
         method: "GET",
-        url: options.operation,
-        description,
-        excerpt: JSON.stringify(item).slice(0, 500)
+        url: options.endpoint,
+        description: `${options.operation}: ${description}`,
+        excerpt: clip(JSON.stringify(item))
       })
     )
   // `seen` holds the ids of the page just emitted: no later page may hold any of them. That
@@ -47,7 +48,7 @@ export const walk = <A>(options: Walk<A>): Stream.Stream<A, LettaError.LettaErro
   // pages.)
   interface State {
     readonly cursor: string | undefined
-    readonly seen: ReadonlySet<string | undefined>
+    readonly seen: ReadonlySet<string>
   }
   return Stream.paginateChunkEffect<State, A, LettaError.LettaError, never>(
     { cursor: options.start, seen: new Set() },
@@ -55,7 +56,10 @@ export const walk = <A>(options: Walk<A>): Stream.Stream<A, LettaError.LettaErro
       options.fetch(cursor).pipe(
         Effect.flatMap((page) => {
           if (page.length === 0) return Effect.succeed([Chunk.empty<A>(), Option.none<State>()] as const)
-          const repeated = page.find((item) => seen.has(options.idOf(item)))
+          const repeated = page.find((item) => {
+            const id = options.idOf(item)
+            return id !== undefined && seen.has(id)
+          })
           if (repeated !== undefined) {
             return fail(
               `the page for ${options.cursorParam}=${cursor} repeats items of the previous page; paging stopped`,
@@ -68,11 +72,20 @@ export const walk = <A>(options: Walk<A>): Stream.Stream<A, LettaError.LettaErro
           }
           const items = options.emitOrder ? options.emitOrder(page) : page
           return Effect.succeed(
-            [Chunk.fromIterable(items), Option.some({ cursor: next, seen: new Set(page.map(options.idOf)) })] as const
+            [Chunk.fromIterable(items), Option.some({ cursor: next, seen: idsOf(page, options.idOf) })] as const
           )
         })
       )
   )
+}
+
+const idsOf = <A>(page: ReadonlyArray<A>, idOf: (item: A) => string | undefined): ReadonlySet<string> => {
+  const ids = new Set<string>()
+  for (const item of page) {
+    const id = idOf(item)
+    if (id !== undefined) ids.add(id)
+  }
+  return ids
 }
 
 /** The first item of a page. */

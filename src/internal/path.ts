@@ -1,14 +1,14 @@
 /**
- * Request paths built from caller-supplied ids. Each id is percent-encoded as one path
- * segment, so `/`, `?`, `#` and `%` stay inside it (a literal `%2e` becomes `%252e`). URL
- * parsing still collapses the segments `.` and `..`, which encoding leaves alone, so those
- * are refused outright: no id can ever change which endpoint a request reaches.
- *
- * @internal
+ * Request paths built from caller-supplied ids. Percent-encoding is not enough to keep an
+ * id inside its path segment: the real server (uvicorn) decodes `%2F` back into `/` before
+ * routing, so `agent-1%2Farchival-memory%2Fpassage-2` would reach another endpoint, and URL
+ * parsing collapses `.` and `..`. Letta ids are a prefix and a UUID (or `default`), so path
+ * parameters are limited to URL-unreserved characters and the dot segments are refused:
+ * no id can change which endpoint a request reaches.
  */
 import { Either } from "effect"
 
-/** A path template with its parameters not yet encoded. */
+/** A path template with its parameters not yet checked. */
 export interface PathTemplate {
   readonly strings: ReadonlyArray<string>
   readonly params: ReadonlyArray<string>
@@ -20,29 +20,22 @@ export const path = (strings: TemplateStringsArray, ...params: ReadonlyArray<str
   params
 })
 
+const safeSegment = /^[A-Za-z0-9._~-]{1,256}$/
 const dotSegment = /^\.{1,2}$/
-
-const encodeSegment = (param: string): string | undefined => {
-  try {
-    return encodeURIComponent(param)
-  } catch {
-    // A lone UTF-16 surrogate has no UTF-8 encoding.
-    return undefined
-  }
-}
 
 /** Renders a template, or says which parameter is unsafe. */
 export const render = (template: PathTemplate): Either.Either<string, string> => {
   let out = template.strings[0]
   for (let i = 0; i < template.params.length; i++) {
-    const param = template.params[i]
-    if (typeof param !== "string") return Either.left(`path parameter ${i + 1} must be a string`)
-    if (param === "" || dotSegment.test(param)) {
-      return Either.left(`path parameter ${JSON.stringify(param)} is not a valid id`)
+    const param: unknown = template.params[i]
+    if (typeof param !== "string" || !safeSegment.test(param) || dotSegment.test(param)) {
+      const shown = typeof param === "string" ? JSON.stringify(param.slice(0, 100)) : typeof param
+      return Either.left(
+        `${shown} is not a valid id: ids may only contain letters, digits, "-", "_", "." and "~", ` +
+          `so that no id can change the request path`
+      )
     }
-    const encoded = encodeSegment(param)
-    if (encoded === undefined) return Either.left(`path parameter ${JSON.stringify(param)} is not valid Unicode`)
-    out += encoded + template.strings[i + 1]
+    out += param + template.strings[i + 1]
   }
   return Either.right(out)
 }

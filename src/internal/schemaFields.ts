@@ -6,10 +6,8 @@
  * - a union member's discriminator is filled in when the caller leaves it out, and always
  *   written when encoding (the server rejects approvals and tool returns without it);
  * - dates arrive with `+00:00`, with `Z`, or naive (meaning UTC).
- *
- * @internal
  */
-import { DateTime, ParseResult, Schema } from "effect"
+import { type Brand, DateTime, ParseResult, Schema } from "effect"
 
 /** An optional field that also accepts `null`, as pydantic writes unset optionals. */
 export const nullable = <S extends Schema.Schema.Any>(schema: S) => Schema.optional(Schema.NullOr(schema))
@@ -24,6 +22,20 @@ export const tag = <const L extends string>(literal: L) =>
 /** Like {@link tag}, for discriminators the spec declares nullable (`MessageCreate.type`). */
 export const nullableTag = <const L extends string>(literal: L) =>
   Schema.optionalWith(Schema.Literal(literal), { default: () => literal, nullable: true })
+
+/**
+ * A value of a response enum that this client does not know yet. It stays a string, so a
+ * newer server's stop reason or status never fails a response that has already done its
+ * work (a non-streaming send that failed to decode would look failed, and be retried).
+ */
+export type Unrecognized = string & Brand.Brand<"effect-letta/Unrecognized">
+
+/**
+ * A response enum open to values newer than this client: the known literals keep their
+ * types (and autocompletion); anything else decodes as an {@link Unrecognized} string.
+ */
+export const openLiteral = <Literals extends readonly [string, ...Array<string>]>(literals: Schema.Literal<Literals>) =>
+  Schema.Union(literals, Schema.String.pipe(Schema.brand("effect-letta/Unrecognized")))
 
 /** An optional field with the server's default filled in on decode (responses only). */
 export const withDefault = <S extends Schema.Schema.AnyNoContext>(schema: S, value: Schema.Schema.Type<S>) =>

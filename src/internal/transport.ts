@@ -3,17 +3,16 @@
  * out, and whatever comes back (a typed value, a status error, a dropped connection, a body
  * that does not decode) leaves as a value or as a `LettaError`. Endpoint modules describe
  * requests; they never touch status codes or raw bodies.
- *
- * @internal
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { type Duration, Effect, Either, ParseResult, Schema } from "effect"
 import * as LettaError from "../LettaError.js"
 import { describeUrl, fromResponse, readBounded } from "./httpErrors.js"
 import { type PathTemplate, render } from "./path.js"
+import { clip, maxDescriptionChars } from "./text.js"
 
 /** A query value; arrays become repeated keys (`a=1&a=2`), which is what FastAPI reads. */
 export type QueryValue = string | number | boolean | ReadonlyArray<string | number | boolean> | undefined
@@ -49,10 +48,6 @@ export interface Transport {
 
 /** Success bodies larger than this are refused rather than buffered. */
 export const maxResponseBytes = 64 * 1024 * 1024
-const maxExcerptChars = 500
-const maxDescriptionChars = 2_000
-
-const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text)
 
 /** A readable account of why a value did not match its schema, bounded in size. */
 export const describeParseError = (error: ParseResult.ParseError): string =>
@@ -118,11 +113,13 @@ const decodeJsonBody = <A, I>(
     Effect.flatMap(({ bytes, truncated }) => {
       const text = new TextDecoder().decode(bytes)
       const fail = (description: string) =>
-        Effect.fail(new LettaError.DecodeError({ method, url, description, excerpt: clip(text, maxExcerptChars) }))
+        Effect.fail(new LettaError.DecodeError({ method, url, description, excerpt: clip(text) }))
       if (truncated) return fail(`the response body is larger than ${maxResponseBytes} bytes`)
       let json: unknown
       try {
-        json = JSON.parse(text)
+        // An empty body (a 204, say) reads as `null`: fine where nothing is expected, a clear
+        // decode error where something is.
+        json = text.trim() === "" ? null : JSON.parse(text)
       } catch (error) {
         return fail(`the response body is not JSON (${String(error)})`)
       }
@@ -133,16 +130,30 @@ const decodeJsonBody = <A, I>(
   )
 }
 
+/** How the transport behaves. */
+export interface TransportOptions {
+  /** The longest a JSON request may take, from sending it to its decoded body. */
+  readonly timeout: Duration.Duration
+}
+
 /** @internal */
-export const make = (httpClient: HttpClient.HttpClient): Transport => {
+export const make = (httpClient: HttpClient.HttpClient, options: TransportOptions): Transport => {
   const buildRequest = <A, I>(request: Omit<JsonRequest<A, I>, "response">) =>
     Either.match(render(request.path), {
       onLeft: (description) => Effect.fail(new LettaError.InvalidRequestError({ operation: request.operation, description })),
       onRight: (path) => {
         let out = HttpClientRequest.make(request.method)(path).pipe(HttpClientRequest.acceptJson)
         if (request.query !== undefined) out = HttpClientRequest.setUrlParams(out, toUrlParams(request.query))
-        if (request.body !== undefined) out = HttpClientRequest.bodyUnsafeJson(out, request.body)
-        return Effect.succeed(out)
+        return request.body === undefined ? Effect.succeed(out) : HttpClientRequest.bodyJson(out, request.body).pipe(
+          // Open JSON fields accept any value; one JSON cannot hold (a BigInt, a cycle) is the
+          // caller's error, not a crash.
+          Effect.mapError((error) =>
+            new LettaError.InvalidRequestError({
+              operation: request.operation,
+              description: `the body cannot be sent as JSON: ${describeCause(error.reason.error)}`
+            })
+          )
+        )
       }
     })
 
@@ -157,10 +168,21 @@ export const make = (httpClient: HttpClient.HttpClient): Transport => {
     )
 
   const json = <A, I>(request: JsonRequest<A, I>) =>
-    buildRequest(request).pipe(
-      Effect.flatMap(execute),
-      Effect.flatMap((response) => decodeJsonBody(response, request.response))
-    )
+    Effect.flatMap(buildRequest(request), (built) =>
+      execute(built).pipe(
+        Effect.flatMap((response) => decodeJsonBody(response, request.response)),
+        // Interrupting the request aborts it and closes its connection.
+        Effect.timeoutFail({
+          duration: options.timeout,
+          onTimeout: () =>
+            new LettaError.TimeoutError({
+              method: built.method,
+              url: describeUrl(built.url),
+              limit: "total",
+              timeout: options.timeout
+            })
+        })
+      ))
 
   return { httpClient, buildRequest, json, execute }
 }
@@ -174,7 +196,8 @@ export const encodeInput = <A, I>(
   schema: Schema.Schema<A, I>,
   input: unknown
 ): Effect.Effect<I, LettaError.InvalidRequestError> =>
-  Schema.decodeUnknown(schema)(input, { errors: "all" }).pipe(
+  // Unknown fields are errors here: a misspelt option must not vanish silently.
+  Schema.decodeUnknown(schema)(input, { errors: "all", onExcessProperty: "error" }).pipe(
     Effect.flatMap(Schema.encode(schema)),
     Effect.mapError((error) => new LettaError.InvalidRequestError({ operation, description: describeParseError(error) }))
   )

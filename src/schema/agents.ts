@@ -8,8 +8,6 @@
 import { Schema } from "effect"
 import { JsonObject, nullable, OtherFields } from "../internal/schemaFields.js"
 
-const otherFields = OtherFields
-
 /**
  * An agent as the server returns it: the common fields typed, every other field kept as
  * received.
@@ -29,7 +27,7 @@ export const AgentState = Schema.Struct(
     tags: Schema.optional(Schema.Array(Schema.String)),
     metadata: nullable(JsonObject)
   },
-  otherFields
+  OtherFields
 ).annotations({ identifier: "AgentState" })
 
 /**
@@ -52,7 +50,7 @@ export const CreateBlock = Schema.Struct(
     description: nullable(Schema.String),
     read_only: Schema.optional(Schema.Boolean)
   },
-  otherFields
+  OtherFields
 ).annotations({ identifier: "CreateBlock" })
 
 /**
@@ -79,7 +77,7 @@ export const CreateAgentRequest = Schema.Struct(
     tags: nullable(Schema.Array(Schema.String)),
     metadata: nullable(JsonObject)
   },
-  otherFields
+  OtherFields
 ).annotations({ identifier: "CreateAgentRequest" })
 
 /**
@@ -94,7 +92,7 @@ export interface CreateAgentRequest extends Schema.Schema.Type<typeof CreateAgen
  * @since 0.1.0
  * @category agents
  */
-export const DeleteAgentResponse = Schema.Struct({ message: Schema.optional(Schema.String) }, otherFields)
+export const DeleteAgentResponse = Schema.Struct({ message: Schema.optional(Schema.String) }, OtherFields)
   .annotations({ identifier: "DeleteAgentResponse" })
 
 /**

@@ -10,7 +10,7 @@
  * @since 0.1.0
  */
 import { ParseResult, Schema } from "effect"
-import { JsonObject, LettaDate, nullable, withDefault } from "../internal/schemaFields.js"
+import { JsonObject, LettaDate, nullable, openLiteral, withDefault } from "../internal/schemaFields.js"
 import { LettaAssistantMessageContentUnion, LettaUserMessageContentUnion } from "./content.js"
 import { ApprovalItem, ToolCall, ToolCallDelta, ToolReturn } from "./tools.js"
 
@@ -132,7 +132,7 @@ export class UserMessage extends Schema.Class<UserMessage>("UserMessage")({
 export class ReasoningMessage extends Schema.Class<ReasoningMessage>("ReasoningMessage")({
   ...messageFields,
   message_type: Schema.Literal("reasoning_message"),
-  source: withDefault(Schema.Literal("reasoner_model", "non_reasoner_model"), "non_reasoner_model"),
+  source: withDefault(openLiteral(Schema.Literal("reasoner_model", "non_reasoner_model")), "non_reasoner_model"),
   reasoning: Schema.String,
   signature: nullable(Schema.String)
 }) {}
@@ -146,7 +146,7 @@ export class ReasoningMessage extends Schema.Class<ReasoningMessage>("ReasoningM
 export class HiddenReasoningMessage extends Schema.Class<HiddenReasoningMessage>("HiddenReasoningMessage")({
   ...messageFields,
   message_type: Schema.Literal("hidden_reasoning_message"),
-  state: Schema.Literal("redacted", "omitted"),
+  state: openLiteral(Schema.Literal("redacted", "omitted")),
   hidden_reasoning: nullable(Schema.String)
 }) {}
 
@@ -266,7 +266,7 @@ export class SummaryMessage extends Schema.Class<SummaryMessage>("SummaryMessage
 export class EventMessage extends Schema.Class<EventMessage>("EventMessage")({
   ...messageFields,
   message_type: Schema.Literal("event_message"),
-  event_type: Schema.Literal("compaction"),
+  event_type: openLiteral(Schema.Literal("compaction")),
   event_data: JsonObject
 }) {}
 
@@ -311,7 +311,7 @@ export class LettaErrorMessage extends Schema.Class<LettaErrorMessage>("LettaErr
  */
 export class LettaStopReason extends Schema.Class<LettaStopReason>("LettaStopReason")({
   message_type: Schema.Literal("stop_reason"),
-  stop_reason: StopReasonType
+  stop_reason: openLiteral(StopReasonType)
 }) {}
 
 /**

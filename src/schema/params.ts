@@ -78,8 +78,9 @@ export const ConversationMessageListParams = Schema.Struct({
 export interface ConversationMessageListParams extends Schema.Schema.Type<typeof ConversationMessageListParams> {}
 
 /**
- * Query of `GET /v1/runs/`. Cursors are run ids relative to the sort order. With `active`
- * and no `statuses`, only created and running runs are listed.
+ * Query of `GET /v1/runs/`. Cursors are run ids; the server reads them opposite to the
+ * spec's wording (`before` continues in the sort order, `after` goes back). With `active` and
+ * no `statuses`, only created and running runs are listed.
  *
  * @since 0.1.0
  * @category params
@@ -122,7 +123,8 @@ export const RunMessageListParams = Schema.Struct(pageFields).annotations({ iden
 export interface RunMessageListParams extends Schema.Schema.Type<typeof RunMessageListParams> {}
 
 /**
- * Query of `GET /v1/runs/{run_id}/steps`. The default order is `desc`.
+ * Query of `GET /v1/runs/{run_id}/steps`. The default order is `desc`; cursors are step ids
+ * relative to the sort order (`after` continues in it).
  *
  * @since 0.1.0
  * @category params

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { JsonObject, JsonValue, LettaDate, nullable, OtherFields, withDefault } from "../internal/schemaFields.js"
+import { JsonObject, JsonValue, LettaDate, nullable, openLiteral, OtherFields, withDefault } from "../internal/schemaFields.js"
 import { LettaMessageContentUnion } from "./content.js"
 import { MessageRole, MessageType, StopReasonType } from "./messages.js"
 import { LettaResponse } from "./responses.js"
@@ -68,7 +68,7 @@ export class LettaRequestConfig extends Schema.Class<LettaRequestConfig>("LettaR
   use_assistant_message: withDefault(Schema.Boolean, true),
   assistant_message_tool_name: withDefault(Schema.String, "send_message"),
   assistant_message_tool_kwarg: withDefault(Schema.String, "message"),
-  include_return_message_types: nullable(Schema.Array(MessageType))
+  include_return_message_types: nullable(Schema.Array(openLiteral(MessageType)))
 }) {}
 
 /**
@@ -81,7 +81,7 @@ export class LettaRequestConfig extends Schema.Class<LettaRequestConfig>("LettaR
  */
 export class Run extends Schema.Class<Run>("Run")({
   id: Schema.String,
-  status: withDefault(RunStatus, "created"),
+  status: withDefault(openLiteral(RunStatus), "created"),
   created_at: Schema.optional(LettaDate),
   completed_at: nullable(LettaDate),
   agent_id: Schema.String,
@@ -90,7 +90,7 @@ export class Run extends Schema.Class<Run>("Run")({
   background: nullable(Schema.Boolean),
   metadata: nullable(JsonObject),
   request_config: nullable(LettaRequestConfig),
-  stop_reason: nullable(StopReasonType),
+  stop_reason: nullable(openLiteral(StopReasonType)),
   callback_url: nullable(Schema.String),
   callback_sent_at: nullable(LettaDate),
   callback_status_code: nullable(Schema.Int),
@@ -151,7 +151,7 @@ export class Message extends Schema.Class<Message>("Message")({
   id: Schema.optional(Schema.String),
   agent_id: nullable(Schema.String),
   model: nullable(Schema.String),
-  role: MessageRole,
+  role: openLiteral(MessageRole),
   content: nullable(Schema.Array(LettaMessageContentUnion)),
   name: nullable(Schema.String),
   tool_calls: nullable(Schema.Array(ChatCompletionMessageFunctionToolCall)),
@@ -214,7 +214,7 @@ export class Step extends Schema.Class<Step>("Step")({
   reasoning_tokens: nullable(Schema.Int),
   completion_tokens_details: nullable(JsonObject),
   prompt_tokens_details: nullable(JsonObject),
-  stop_reason: nullable(StopReasonType),
+  stop_reason: nullable(openLiteral(StopReasonType)),
   tags: withDefault(Schema.Array(Schema.String), []),
   tid: nullable(Schema.String),
   trace_id: nullable(Schema.String),
@@ -224,7 +224,7 @@ export class Step extends Schema.Class<Step>("Step")({
   project_id: nullable(Schema.String),
   error_type: nullable(Schema.String),
   error_data: nullable(JsonObject),
-  status: nullable(StepStatus)
+  status: nullable(openLiteral(StepStatus))
 }) {}
 
 /**
@@ -238,7 +238,7 @@ export class Step extends Schema.Class<Step>("Step")({
  */
 export class RunCallback extends Schema.Class<RunCallback>("RunCallback")({
   run_id: Schema.String,
-  status: RunStatus,
+  status: openLiteral(RunStatus),
   completed_at: nullable(LettaDate),
   metadata: nullable(Schema.Struct({ result: nullable(LettaResponse), error: nullable(JsonValue) }, OtherFields))
 }) {}

@@ -118,6 +118,8 @@ export interface RecordedRequest {
  * - `Respond` sends `status`, `headers` and `body` verbatim (HTML pages, broken
  *   JSON and empty bodies included).
  * - `Destroy` destroys the socket without any response (a transport error).
+ * - `Hang` never answers; the request is held until the client gives up and closes the
+ *   connection (or the server stops).
  *
  * @since 0.1.0
  * @category models
@@ -134,6 +136,12 @@ export type Fault =
   }
   | {
     readonly _tag: "Destroy"
+    readonly method?: string | undefined
+    readonly path: string | RegExp
+    readonly times?: number | undefined
+  }
+  | {
+    readonly _tag: "Hang"
     readonly method?: string | undefined
     readonly path: string | RegExp
     readonly times?: number | undefined
@@ -158,6 +166,15 @@ export const respond = (fault: Omit<Extract<Fault, { _tag: "Respond" }>, "_tag">
  */
 export const destroy = (fault: Omit<Extract<Fault, { _tag: "Destroy" }>, "_tag">): Fault => ({
   _tag: "Destroy",
+  ...fault
+})
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const hang = (fault: Omit<Extract<Fault, { _tag: "Hang" }>, "_tag">): Fault => ({
+  _tag: "Hang",
   ...fault
 })
 

@@ -69,6 +69,14 @@ describe("LettaClient configuration", () => {
         Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
       )
       expect(urls).toEqual(["https://api.letta.com/v1/runs/"])
+      // An exported-but-empty variable counts as unset.
+      yield* Effect.flatMap(LettaClient.LettaClient, (client) => client.runs.listPage()).pipe(
+        Effect.provide(
+          LettaClient.layerConfig({ transformClient: intercept }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+        ),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["LETTA_BASE_URL", ""], ["LETTA_PROJECT_ID", ""]])))
+      )
+      expect(urls[1]).toBe("https://api.letta.com/v1/runs/")
     }))
 
   it.effect("refuses base URLs and headers it could not use safely", () =>

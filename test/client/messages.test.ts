@@ -114,10 +114,12 @@ for (const http of httpClients) {
         const compacted = yield* client.agents.messages.compact(agent.id)
         expect(compacted.num_messages_after).toBeLessThan(compacted.num_messages_before)
         expect(compacted.summary.length).toBeGreaterThan(0)
+        // The server answers v1 clients with no body; the agent shows the reset.
         const reset = yield* client.agents.messages.reset(agent.id, { add_default_initial_messages: false })
-        expect(Option.map(reset, (a) => a.id)).toEqual(Option.some(agent.id))
+        expect(reset).toEqual(Option.none())
         // Only the system message stays in context; the stored history is untouched.
-        expect(Option.map(reset, (a) => (a.message_ids as ReadonlyArray<string>).length)).toEqual(Option.some(1))
+        const after = yield* client.agents.retrieve(agent.id)
+        expect(after.message_ids).toHaveLength(1)
         const history = yield* client.agents.messages.listPage(agent.id, { order: "asc" })
         expect(history.filter((m) => m.message_type === "assistant_message").length).toBe(3)
       }).pipe(Effect.provide(serverAndClient(http.layer))))

@@ -4,7 +4,8 @@
  * output is searched for the secrets.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Logger, LogLevel, Redacted, Stream } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import { Cause, ConfigProvider, Effect, Exit, Layer, Logger, LogLevel, Redacted, Stream } from "effect"
 import { LettaClient } from "effect-letta"
 import { LettaTestServer } from "effect-letta/testing"
 import { inspect } from "node:util"
@@ -106,6 +107,45 @@ for (const http of httpClients) {
           .toBe(true)
         expect(haystack).not.toContain("SECRET")
         expect(haystack).not.toContain("0123456789")
+      }).pipe(Effect.scoped))
+  })
+
+  describe(`secrets from the environment and in client hooks over ${http.name}`, () => {
+    it.effect("custom headers from LETTA_CUSTOM_HEADERS and a transformClient's logs stay masked", () =>
+      Effect.gen(function*() {
+        const server = yield* LettaTestServer.make()
+        const { spans, layer: tracing } = makeRecordingTracer()
+        const logs: Array<string> = []
+        const logger = Logger.make(({ message }) => {
+          logs.push(everything(message))
+        })
+        // A hook that logs every request and every failure, as an app might for debugging.
+        const chatty = (client: HttpClient.HttpClient) =>
+          client.pipe(
+            HttpClient.tapRequest((request) => Effect.logInfo("sending", request)),
+            HttpClient.tapError((error) => Effect.logError("failed", error))
+          )
+        const env = new Map([
+          ["LETTA_BASE_URL", server.url],
+          ["LETTA_API_KEY", apiKey],
+          ["LETTA_CUSTOM_HEADERS", `X-BARE-PASSWORD: password ${headerSecret}`]
+        ])
+        const layer = LettaClient.layerConfig({ transformClient: chatty }).pipe(Layer.provide(http.layer))
+        yield* server.injectFault(LettaTestServer.destroy({ path: /runs/ }))
+        const exit = yield* Effect.flatMap(LettaClient.LettaClient, (client) => client.runs.listPage()).pipe(
+          Effect.provide(layer),
+          Effect.withConfigProvider(ConfigProvider.fromMap(env)),
+          Effect.provide(Layer.merge(tracing, Logger.replace(Logger.defaultLogger, logger))),
+          Effect.exit
+        )
+        expect(Exit.isFailure(exit)).toBe(true)
+        const [request] = yield* server.requests
+        expect(request.headers["x-bare-password"]).toBe("<redacted>")
+        const spanDump = spans.map((span) => everything([...span.attributes]))
+        const haystack = [...logs, ...spanDump, everything(exit)].join("\n")
+        expect(logs.length).toBe(2)
+        expect(haystack).toContain("x-bare-password")
+        expect(haystack).not.toContain("SECRET")
       }).pipe(Effect.scoped))
   })
 }

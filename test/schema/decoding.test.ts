@@ -179,4 +179,16 @@ describe("what the server sends", () => {
     const usage = decode(Schemas.LettaUsageStatistics)({ message_type: "usage_statistics", completion_tokens: 50 })
     expect([usage.completion_tokens, usage.prompt_tokens, usage.total_tokens, usage.step_count]).toEqual([50, 0, 0, 0])
   })
+
+  it("reads enum values newer than this client instead of failing the response", () => {
+    const stop = decode(Schemas.LettaStopReason)({ message_type: "stop_reason", stop_reason: "budget_exhausted" })
+    expect(stop.stop_reason).toBe("budget_exhausted")
+    const run = decode(Schemas.Run)({ id: "run-1", agent_id: "a", status: "paused", stop_reason: "end_turn" })
+    expect([run.status, run.stop_reason]).toEqual(["paused", "end_turn"])
+    // Known values keep their literal types: this comparison only compiles because of that.
+    const finished: boolean = run.status === "completed" || run.status === "failed"
+    expect(finished).toBe(false)
+    // Requests stay strict: the server would reject an unknown value anyway.
+    expect(Either.isLeft(Schema.decodeUnknownEither(Schemas.RunListParams)({ statuses: ["paused"] }))).toBe(true)
+  })
 })

@@ -4,8 +4,6 @@
  *
  * Handlers fail with `HttpError` in the error channel; the router renders it.
  * Nothing here throws.
- *
- * @internal
  */
 import { Data } from "effect"
 import * as Ids from "./ids.js"

@@ -6,8 +6,6 @@
  * Per request: read the body (capped), record it, apply an injected fault if
  * one matches, check the password like `CheckPasswordMiddleware`, route, run
  * the handler and write its response.
- *
- * @internal
  */
 import { Effect, Option, Stream } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
@@ -176,6 +174,13 @@ export const handle = (ctx: HttpContext, req: IncomingMessage, res: ServerRespon
       if (fault._tag === "Destroy") {
         req.socket.destroy()
         return
+      }
+      if (fault._tag === "Hang") {
+        // Held until the client closes the connection; closing the server interrupts it.
+        return yield* Effect.async<void>((resume) => {
+          if (req.socket.destroyed) return resume(Effect.void)
+          req.socket.once("close", () => resume(Effect.void))
+        })
       }
       res.writeHead(fault.status, fault.headers ?? {})
       res.end(fault.body ?? "")

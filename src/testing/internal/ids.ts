@@ -1,7 +1,5 @@
 /**
  * Letta ids: `<prefix>-<uuid4>`, validated with the server's own pattern.
- *
- * @internal
  */
 import { randomUUID } from "node:crypto"
 

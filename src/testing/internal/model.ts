@@ -6,8 +6,6 @@
  * - Reply: reasoning `The user said "T". I'll answer.` and answer `You said: T`.
  * - `/llm-error <type>` raises the provider error `<type>` inside the step.
  * - `/fail [message]` raises a plain exception inside the step.
- *
- * @internal
  */
 
 export type LlmErrorKind =

@@ -4,8 +4,6 @@
  * 422 bodies of the test server read like the real server's.
  *
  * Only the behaviour the Letta request models rely on is covered.
- *
- * @internal
  */
 import type { PyError } from "./errors.js"
 import { reprException } from "./pyrepr.js"

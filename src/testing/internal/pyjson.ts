@@ -5,8 +5,6 @@
  * FastAPI turns a `JSONDecodeError` into a 422 whose error carries
  * `loc: ('body', <offset>)` and `ctx: {'error': <message>}`, so matching the
  * decoder (including its NaN/Infinity extensions) keeps those bodies faithful.
- *
- * @internal
  */
 
 export type PyJsonResult =

@@ -4,8 +4,6 @@
  * The real server's 422 handler puts `repr(exc.errors())` into `detail`, so the
  * body a client sees is Python syntax inside a JSON string. Clients must not
  * parse it, but tests compare it, so it is rendered the way CPython would.
- *
- * @internal
  */
 
 /** A Python tuple (pydantic error `loc`s are tuples). */

@@ -2,8 +2,6 @@
  * Request decoding in FastAPI's order: the JSON body is parsed first, then the
  * `get_headers` dependency runs, then path, query and body parameters are
  * validated together and reported in one 422.
- *
- * @internal
  */
 import { Effect } from "effect"
 import type { IncomingHttpHeaders } from "node:http"

@@ -1,7 +1,5 @@
 /**
  * What a handler answers with; the HTTP layer writes it.
- *
- * @internal
  */
 import type { Effect, Stream } from "effect"
 import type { HttpError } from "./errors.js"

@@ -5,8 +5,6 @@
  * slash toggled and answers 307 if that would match; otherwise 404.
  *
  * The API is mounted under `/v1` and, undocumented, under `/latest`.
- *
- * @internal
  */
 import * as Errors from "./errors.js"
 import type { Handler, Response } from "./response.js"

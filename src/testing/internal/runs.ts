@@ -1,8 +1,6 @@
 /**
  * Run lifecycle, following `RunManager.create_run`, `update_run_by_id_async`
  * and `cancel_run`.
- *
- * @internal
  */
 import * as Ids from "./ids.js"
 import type { AgentRecord, RequestConfig, RunRecord, RunStatus, Store } from "./store.js"

@@ -1,7 +1,5 @@
 /**
  * What every endpoint of one server instance shares.
- *
- * @internal
  */
 import type { Duration, Effect, Fiber } from "effect"
 import type { Store } from "./store.js"

@@ -7,8 +7,6 @@
  * Messages carry a global, strictly increasing `seq` (the real server's
  * `sequence_id`); runs and steps carry one too and use it as their `created_at`
  * tie-breaker, so ordering stays total even when the (test) clock stands still.
- *
- * @internal
  */
 import * as Ids from "./ids.js"
 

@@ -2,8 +2,6 @@
  * One agent turn: the scripted model's step, persisted like `LettaAgentV3`
  * does, described as a list of events that each transport renders its own way
  * (JSON `LettaResponse`, SSE step stream, or just the final run state).
- *
- * @internal
  */
 import * as Model from "./model.js"
 import * as Runs from "./runs.js"

@@ -2,8 +2,6 @@
  * The request models of the endpoints the test server implements, mirroring
  * `letta/schemas/letta_request.py`, `message.py`, `letta_message.py`,
  * `letta_message_content.py` and the router signatures.
- *
- * @internal
  */
 import { randomUUID } from "node:crypto"
 import * as Errors from "./errors.js"

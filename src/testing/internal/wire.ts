@@ -3,8 +3,6 @@
  * and orjson put them on the wire: compact JSON, field order of the pydantic
  * models, an explicit `null` for every optional field, Python float syntax and
  * the three different date formats the server uses.
- *
- * @internal
  */
 import { PyFloat, reprFloat } from "./pyrepr.js"
 import * as Ids from "./ids.js"

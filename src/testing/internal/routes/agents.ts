@@ -1,8 +1,6 @@
 /**
  * `/v1/agents` endpoints other than messaging: create, retrieve, delete,
  * reset-messages and summarize.
- *
- * @internal
  */
 import { Clock, Effect, Fiber } from "effect"
 import * as Errors from "../errors.js"
@@ -209,7 +207,8 @@ export const resetMessages: Handler = (state, req, pathParams) =>
     // default initial sequence is the system message alone, so there is nothing to re-add.
     agent.inContext = agent.inContext.slice(0, 1)
     agent.updatedAt = now
-    return json(Wire.agentState(agent))
+    // `needs_agent_state=not is_1_0_sdk_version(headers)`: v1 clients get `null`.
+    return json(isSdkV1(req) ? null : Wire.agentState(agent))
   })
 
 // ---------------------------------------------------------------------------

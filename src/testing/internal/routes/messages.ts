@@ -1,8 +1,6 @@
 /**
  * `/v1/agents/{agent_id}/messages[...]`: history, send (JSON or SSE), async
  * send and cancel.
- *
- * @internal
  */
 import { Clock, Effect, Fiber, Stream } from "effect"
 import * as Errors from "../errors.js"

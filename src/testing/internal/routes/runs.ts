@@ -1,7 +1,5 @@
 /**
  * `/v1/runs` endpoints.
- *
- * @internal
  */
 import { Effect, Fiber } from "effect"
 import * as Errors from "../errors.js"
