@@ -69,7 +69,9 @@ import type { AddressInfo, Socket } from "node:net"
 import * as LettaClient from "../LettaClient.js"
 import * as Http from "./internal/http.js"
 import type { ServerState } from "./internal/state.js"
+import * as Model from "./internal/model.js"
 import { Store } from "./internal/store.js"
+import * as Turn from "./internal/turn.js"
 
 /**
  * How to start the server.
@@ -332,26 +334,14 @@ export const make = (options?: Options): Effect.Effect<Service, ListenError, Sco
             role: "user",
             content: [{ type: "text", text, signature: null }],
             otid: randomUUID(),
-            name: null,
-            senderId: null,
-            groupId: null,
-            stepId: null,
-            runId: null,
             createdAt: now
           })
+          const reply = Model.respond({ text, context: [] })
+          if (reply._tag !== "Reply") continue
           const assistant = state.store.addMessage({
             agentId,
             role: "assistant",
-            content: [
-              { type: "reasoning", is_native: true, reasoning: `The user said "${text}". I'll answer.`, signature: null },
-              { type: "text", text: `You said: ${text}`, signature: null }
-            ],
-            otid: null,
-            name: null,
-            senderId: null,
-            groupId: null,
-            stepId: null,
-            runId: null,
+            content: Turn.replyParts(reply),
             createdAt: now
           })
           agent.inContext.push(user.id, assistant.id)

@@ -126,7 +126,10 @@ export interface AgentRecord {
   lastSendRunId: string | null
 }
 
-export type NewMessage = Omit<MessageRecord, "id" | "seq">
+/** A message to store; the fields a plain message leaves unset default to `null`. */
+export type NewMessage =
+  & Pick<MessageRecord, "agentId" | "role" | "content" | "createdAt">
+  & Partial<Pick<MessageRecord, "otid" | "name" | "senderId" | "groupId" | "stepId" | "runId">>
 
 /** One page of DB messages, selected like `message_manager.list_messages`. */
 export interface MessageQuery {
@@ -203,7 +206,17 @@ export class Store {
   }
 
   addMessage(message: NewMessage): MessageRecord {
-    const record: MessageRecord = { ...message, id: Ids.make("message"), seq: this.seq() }
+    const record: MessageRecord = {
+      otid: null,
+      name: null,
+      senderId: null,
+      groupId: null,
+      stepId: null,
+      runId: null,
+      ...message,
+      id: Ids.make("message"),
+      seq: this.seq()
+    }
     this.messages.set(record.id, record)
     this.agentMessages.get(record.agentId)?.push(record)
     if (record.runId !== null) {

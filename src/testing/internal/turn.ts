@@ -40,6 +40,12 @@ const contextTexts = (store: Store, agent: AgentRecord): Array<string> => {
   return out
 }
 
+/** One DB message for the whole LLM response: it lists as a reasoning and an assistant message. */
+export const replyParts = (reply: Extract<Model.Outcome, { _tag: "Reply" }>): ReadonlyArray<Part> => [
+  { type: "reasoning", is_native: true, reasoning: reply.reasoning, signature: null },
+  { type: "text", text: reply.reply, signature: null }
+]
+
 /** Runs the scripted step and persists its messages and its step record. */
 export const execute = (
   store: Store,
@@ -104,18 +110,10 @@ export const execute = (
       createdAt: now
     })
   )
-  // One DB message for the whole LLM response: it expands to a reasoning and an assistant message.
   const assistant = store.addMessage({
     agentId: agent.id,
     role: "assistant",
-    content: [
-      { type: "reasoning", is_native: true, reasoning: outcome.reasoning, signature: null },
-      { type: "text", text: outcome.reply, signature: null }
-    ],
-    otid: null,
-    name: null,
-    senderId: null,
-    groupId: null,
+    content: replyParts(outcome),
     stepId: step.id,
     runId: run.id,
     createdAt: now

@@ -129,12 +129,6 @@ export const createAgent: Handler = (state, req) =>
       agentId,
       role: "system",
       content: [{ type: "text", text: system, signature: null }],
-      otid: null,
-      name: null,
-      senderId: null,
-      groupId: null,
-      stepId: null,
-      runId: null,
       createdAt: now
     })
     agent.inContext.push(systemMessage.id)
@@ -271,12 +265,6 @@ export const summarize: Handler = (state, req, pathParams) =>
       agentId,
       role: "summary",
       content: [{ type: "text", text: summary, signature: null }],
-      otid: null,
-      name: null,
-      senderId: null,
-      groupId: null,
-      stepId: null,
-      runId: null,
       createdAt: now
     })
     agent.inContext = [agent.inContext[0]!, summaryMessage.id, ...kept.map((m) => m.id)]
