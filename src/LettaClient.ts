@@ -14,9 +14,11 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import * as Agents from "./Agents.js"
+import * as Conversations from "./Conversations.js"
 import * as Transport from "./internal/transport.js"
 import { version } from "./internal/version.js"
 import * as Runs from "./Runs.js"
+import type * as Streaming from "./Streaming.js"
 
 /**
  * The client's operations.
@@ -29,6 +31,8 @@ export interface Service {
   readonly agents: Agents.AgentsApi
   /** Runs, their messages, steps and usage. */
   readonly runs: Runs.RunsApi
+  /** Conversations and their messages. */
+  readonly conversations: Conversations.ConversationsApi
 }
 
 /**
@@ -71,6 +75,8 @@ export interface Options {
    * default is 10 minutes.
    */
   readonly timeout?: Duration.DurationInput | undefined
+  /** Default time limits for streams (see `Streaming.defaultTimeouts`); a call can override them. */
+  readonly streamTimeouts?: Streaming.Timeouts | undefined
 }
 
 /**
@@ -159,8 +165,15 @@ export const make: (options?: Options) => Effect.Effect<Service, ConfigError.Con
           Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, ...secretHeaderNames])
         )
     )
-    const transport = Transport.make(shaped, { timeout: Duration.decode(options.timeout ?? defaultTimeout) })
-    return LettaClient.of({ agents: Agents.make(transport), runs: Runs.make(transport) })
+    const transport = Transport.make(shaped, {
+      timeout: Duration.decode(options.timeout ?? defaultTimeout),
+      streamTimeouts: options.streamTimeouts
+    })
+    return LettaClient.of({
+      agents: Agents.make(transport),
+      runs: Runs.make(transport),
+      conversations: Conversations.make(transport)
+    })
   })
 
 /**
@@ -218,6 +231,7 @@ export interface ConfigOptions {
   readonly projectId?: Config.Config<string | undefined> | undefined
   readonly headers?: Config.Config<Readonly<Record<string, string | Redacted.Redacted>>> | undefined
   readonly timeout?: Config.Config<Duration.Duration> | undefined
+  readonly streamTimeouts?: Streaming.Timeouts | undefined
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
@@ -248,6 +262,14 @@ export const layerConfig = (
       const projectId = yield* (options.projectId ?? optionalString("LETTA_PROJECT_ID"))
       const headers = yield* (options.headers ?? customHeadersConfig)
       const timeout = options.timeout === undefined ? undefined : yield* options.timeout
-      return yield* make({ apiKey, baseUrl, projectId, headers, timeout, transformClient: options.transformClient })
+      return yield* make({
+        apiKey,
+        baseUrl,
+        projectId,
+        headers,
+        timeout,
+        streamTimeouts: options.streamTimeouts,
+        transformClient: options.transformClient
+      })
     })
   )

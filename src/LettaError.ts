@@ -296,6 +296,69 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
 }
 
 /**
+ * The server reported an error inside a stream (`event: error`), after every message before
+ * it was delivered. `errorType` is the server's `error_type` (e.g. `llm_rate_limit`,
+ * `internal_error`), or `code` for the wrapper's `{"error", "code"}` shape.
+ *
+ * @since 0.1.0
+ * @category stream errors
+ */
+export class StreamError extends Schema.TaggedError<StreamError>()("StreamError", {
+  errorType: Schema.String,
+  /** The server's message. */
+  serverMessage: Schema.String,
+  detail: Schema.optional(Schema.String),
+  runId: Schema.optional(Schema.String),
+  seqId: Schema.optional(Schema.Number)
+}) {
+  override get message() {
+    const detail = this.detail === undefined || this.detail === "" ? "" : ` (${clip(this.detail, 300)})`
+    const run = this.runId === undefined ? "" : ` [run ${this.runId}]`
+    return `${this.errorType}: ${clip(this.serverMessage, 300)}${detail}${run}`
+  }
+}
+
+/**
+ * The run was cancelled while the stream was open (`stop_reason: "cancelled"` or
+ * `event: cancelled`). Every message before the cancellation was delivered.
+ *
+ * @since 0.1.0
+ * @category stream errors
+ */
+export class StreamCancelledError extends Schema.TaggedError<StreamCancelledError>()("StreamCancelledError", {
+  runId: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    return `the run was cancelled${this.runId === undefined ? "" : ` (run ${this.runId})`}`
+  }
+}
+
+/**
+ * The stream ended without a terminal event: the connection dropped or the server gave up.
+ * The run may still be going on the server; `runId` and `seqId` (the last seen) say where a
+ * background run can be resumed from.
+ *
+ * @since 0.1.0
+ * @category stream errors
+ */
+export class StreamTruncatedError extends Schema.TaggedError<StreamTruncatedError>()("StreamTruncatedError", {
+  method: Schema.String,
+  url: Schema.String,
+  runId: Schema.optional(Schema.String),
+  seqId: Schema.optional(Schema.Number)
+}) {
+  override get message() {
+    const where = [
+      this.runId === undefined ? undefined : `run ${this.runId}`,
+      this.seqId === undefined ? undefined : `last seq_id ${this.seqId}`
+    ].filter((part) => part !== undefined)
+    return `the stream from ${this.method} ${this.url} ended without a terminal event${
+      where.length === 0 ? "" : ` (${where.join(", ")})`
+    }`
+  }
+}
+
+/**
  * A time limit ran out and the request was abandoned (its connection closed): `total` for a
  * whole request, `headers` for the wait for response headers, `idle` for a silence between
  * stream events.
@@ -369,6 +432,9 @@ export type LettaError =
   | UnexpectedStatusError
   | TransportError
   | TimeoutError
+  | StreamError
+  | StreamCancelledError
+  | StreamTruncatedError
   | DecodeError
   | InvalidRequestError
 
@@ -386,6 +452,9 @@ const errorClasses = [
   UnexpectedStatusError,
   TransportError,
   TimeoutError,
+  StreamError,
+  StreamCancelledError,
+  StreamTruncatedError,
   DecodeError,
   InvalidRequestError
 ] as const

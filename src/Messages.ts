@@ -6,13 +6,14 @@
  * @since 0.1.0
  */
 import { Effect, Option, Schema, Stream } from "effect"
-import { messageIdOf, first, last, reversed, walk } from "./internal/paging.js"
+import { settings as streamSettings, streamMessages } from "./internal/lettaStream.js"
+import { clientSideTypeFilter, first, last, messageIdOf, reversed, walk } from "./internal/paging.js"
 import { path } from "./internal/path.js"
 import { encodeInput, type Transport } from "./internal/transport.js"
 import type * as LettaError from "./LettaError.js"
 import { AgentState } from "./schema/agents.js"
 import { LettaMessage } from "./schema/messages.js"
-import type { MessageType } from "./schema/messages.js"
+import type { LettaStreamingMessage } from "./schema/messages.js"
 import { CompactionRequest } from "./schema/modelSettings.js"
 import { MessageListParams } from "./schema/params.js"
 import {
@@ -21,10 +22,13 @@ import {
   type LettaAsyncRequestEncoded,
   LettaRequest,
   type LettaRequestEncoded,
+  LettaStreamingRequest,
+  type LettaStreamingRequestEncoded,
   ResetMessagesRequest
 } from "./schema/requests.js"
 import { CancelRunsResponse, CompactionResponse, LettaResponse } from "./schema/responses.js"
 import { Run } from "./schema/runs.js"
+import type * as Streaming from "./Streaming.js"
 
 /**
  * The operations on `/v1/agents/{agent_id}/messages` and its siblings.
@@ -39,6 +43,25 @@ export interface MessagesApi {
    * run the turn twice (PROTOCOL.md §10).
    */
   readonly create: (agentId: string, request: LettaRequestEncoded) => Effect.Effect<LettaResponse, LettaError.LettaError>
+  /**
+   * Sends a message and streams the agent's turn as it happens (`POST .../messages` with
+   * `streaming: true`; pings on unless `include_pings: false`). Token deltas with
+   * `stream_tokens: true` (see `Accumulator` to merge them). The stream ends after `[DONE]`,
+   * and fails with a `StreamError` for `event: error`, a `StreamCancelledError` when the run
+   * is cancelled, and a `StreamTruncatedError` when it stops without a terminal event.
+   * Interrupting it aborts the request.
+   */
+  readonly stream: (
+    agentId: string,
+    request: StreamRequest,
+    options?: Streaming.StreamOptions | undefined
+  ) => Stream.Stream<LettaStreamingMessage, LettaError.LettaError>
+  /** As `stream`, through the deprecated `POST .../messages/stream` endpoint. */
+  readonly streamLegacy: (
+    agentId: string,
+    request: StreamRequest,
+    options?: Streaming.StreamOptions | undefined
+  ) => Stream.Stream<LettaStreamingMessage, LettaError.LettaError>
   /**
    * Starts the turn as an async run and returns the `Run` at once (status `created`). Poll
    * it with `client.runs.retrieve`.
@@ -92,6 +115,15 @@ export interface MessagesApi {
   ) => Effect.Effect<Option.Option<AgentState>, LettaError.LettaError>
 }
 
+/**
+ * The body of a streaming send: everything of `LettaStreamingRequest` but `streaming`, which
+ * the operation sets.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamRequest extends Omit<LettaStreamingRequestEncoded, "streaming"> {}
+
 const MessagePage = Schema.Array(LettaMessage)
 
 /**
@@ -113,6 +145,23 @@ export const make = (transport: Transport): MessagesApi => {
     yield* Effect.annotateCurrentSpan("letta.stop_reason", response.stop_reason.stop_reason)
     return response
   })
+
+  const streamVia = (operation: string, endpoint: "messages" | "messages/stream") =>
+  (agentId: string, request: StreamRequest, options?: Streaming.StreamOptions) =>
+    Effect.gen(function*() {
+      const body = yield* encodeInput(operation, LettaStreamingRequest, { ...request, streaming: true })
+      const built = yield* transport.buildRequest({
+        operation,
+        method: "POST",
+        path: endpoint === "messages"
+          ? path`/v1/agents/${agentId}/messages`
+          : path`/v1/agents/${agentId}/messages/stream`,
+        // Pings make the server send headers at once; its default, stated so it holds.
+        body: { include_pings: true, ...body },
+        accept: "text/event-stream"
+      })
+      return streamMessages(transport, built, streamSettings(transport.streamTimeouts, options))
+    }).pipe(Stream.unwrap, Stream.withSpan(operation, { attributes: { "letta.agent_id": agentId } }))
 
   const createAsync = Effect.fn("Messages.createAsync")(function*(agentId: string, request: LettaAsyncRequestEncoded) {
     yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)
@@ -145,29 +194,25 @@ export const make = (transport: Transport): MessagesApi => {
 
   const list = (agentId: string, params?: MessageListParams) =>
     Effect.map(encodeInput("Messages.list", MessageListParams, params ?? {}), (query) => {
-      // The server applies `limit` before the type filter, so a filtered page can be empty
-      // while older or newer messages remain. Filtering here keeps "empty page = end" true.
-      const { include_return_message_types: types, ...unfiltered } = query
-      const keep = types === undefined ? undefined : new Set<string>(types satisfies ReadonlyArray<MessageType>)
+      const filter = clientSideTypeFilter(query)
       // Cursors are absolute: `after` walks towards newer messages, `before` towards older.
       // A `desc` page arrives oldest first, so its oldest item is the first one.
       const descending = (query.order ?? "desc") === "desc"
-      const messages = walk({
+      return filter.apply(walk({
         operation: "Messages.list",
         endpoint: `/v1/agents/${agentId}/messages`,
         cursorParam: descending ? "before" : "after",
         start: descending ? query.before : query.after,
         fetch: (cursor) =>
           fetchPage("Messages.list", agentId, {
-            ...unfiltered,
+            ...filter.query,
             order: descending ? "desc" : "asc",
             [descending ? "before" : "after"]: cursor
           }),
         cursorItem: descending ? first : last,
         emitOrder: descending ? reversed : undefined,
         idOf: messageIdOf
-      })
-      return keep === undefined ? messages : Stream.filter(messages, (message) => keep.has(message.message_type))
+      }))
     }).pipe(
       Stream.unwrap,
       Stream.withSpan("Messages.list", { attributes: { "letta.agent_id": agentId } })
@@ -211,5 +256,15 @@ export const make = (transport: Transport): MessagesApi => {
     })
   })
 
-  return { create, createAsync, list, listPage, cancel, compact, reset }
+  return {
+    create,
+    stream: streamVia("Messages.stream", "messages"),
+    streamLegacy: streamVia("Messages.streamLegacy", "messages/stream"),
+    createAsync,
+    list,
+    listPage,
+    cancel,
+    compact,
+    reset
+  }
 }

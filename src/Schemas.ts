@@ -12,6 +12,7 @@
  */
 export * from "./schema/agents.js"
 export * from "./schema/content.js"
+export * from "./schema/conversations.js"
 export * from "./schema/messages.js"
 export * from "./schema/modelSettings.js"
 export * from "./schema/params.js"

@@ -5,11 +5,25 @@
  */
 
 /**
+ * Merges token deltas into whole messages.
+ *
+ * @since 0.1.0
+ */
+export * as Accumulator from "./Accumulator.js"
+
+/**
  * Agents: create, retrieve, delete, and their messages.
  *
  * @since 0.1.0
  */
 export * as Agents from "./Agents.js"
+
+/**
+ * Conversations: threads with an agent, and their messages.
+ *
+ * @since 0.1.0
+ */
+export * as Conversations from "./Conversations.js"
 
 /**
  * The Letta client service and its layers.
@@ -45,3 +59,17 @@ export * as Runs from "./Runs.js"
  * @since 0.1.0
  */
 export * as Schemas from "./Schemas.js"
+
+/**
+ * A Server-Sent Events decoder.
+ *
+ * @since 0.1.0
+ */
+export * as Sse from "./Sse.js"
+
+/**
+ * Options shared by every streaming operation.
+ *
+ * @since 0.1.0
+ */
+export * as Streaming from "./Streaming.js"

@@ -107,3 +107,20 @@ export const messageIdOf = (
   if ("payload" in message) return typeof message.payload.id === "string" ? message.payload.id : undefined
   return message.id
 }
+
+/**
+ * Takes `include_return_message_types` out of a list query, to apply it on the client: the
+ * server filters after applying `limit`, so a filtered page can come back empty while more
+ * messages follow, and an empty page must keep meaning "the end".
+ */
+export const clientSideTypeFilter = <Q extends { readonly include_return_message_types?: ReadonlyArray<string> | undefined }>(
+  query: Q
+) => {
+  const { include_return_message_types: types, ...unfiltered } = query
+  const keep = types === undefined ? undefined : new Set<string>(types)
+  return {
+    query: unfiltered,
+    apply: <A extends { readonly message_type: string }, E>(stream: Stream.Stream<A, E>): Stream.Stream<A, E> =>
+      keep === undefined ? stream : Stream.filter(stream, (message) => keep.has(message.message_type))
+  }
+}

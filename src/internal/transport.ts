@@ -10,6 +10,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { type Duration, Effect, Either, ParseResult, Schema } from "effect"
 import * as LettaError from "../LettaError.js"
+import type * as Streaming from "../Streaming.js"
 import { describeUrl, fromResponse, readBounded } from "./httpErrors.js"
 import { type PathTemplate, render } from "./path.js"
 import { clip, maxDescriptionChars } from "./text.js"
@@ -27,6 +28,8 @@ export interface JsonRequest<A, I> {
   readonly query?: object | undefined
   /** An already-encoded JSON value; `undefined` sends no body. */
   readonly body?: unknown
+  /** The `Accept` header (default `application/json`). */
+  readonly accept?: string | undefined
   readonly response: Schema.Schema<A, I>
 }
 
@@ -34,6 +37,8 @@ export interface JsonRequest<A, I> {
 export interface Transport {
   /** The configured client: base URL, auth and default headers applied. */
   readonly httpClient: HttpClient.HttpClient
+  /** The client's default stream time limits. */
+  readonly streamTimeouts: Streaming.Timeouts | undefined
   /** Builds and validates a request without sending it. */
   readonly buildRequest: <A, I>(
     request: Omit<JsonRequest<A, I>, "response">
@@ -134,6 +139,8 @@ const decodeJsonBody = <A, I>(
 export interface TransportOptions {
   /** The longest a JSON request may take, from sending it to its decoded body. */
   readonly timeout: Duration.Duration
+  /** The default stream time limits. */
+  readonly streamTimeouts: Streaming.Timeouts | undefined
 }
 
 /** @internal */
@@ -142,7 +149,9 @@ export const make = (httpClient: HttpClient.HttpClient, options: TransportOption
     Either.match(render(request.path), {
       onLeft: (description) => Effect.fail(new LettaError.InvalidRequestError({ operation: request.operation, description })),
       onRight: (path) => {
-        let out = HttpClientRequest.make(request.method)(path).pipe(HttpClientRequest.acceptJson)
+        let out = HttpClientRequest.make(request.method)(path).pipe(
+          HttpClientRequest.accept(request.accept ?? "application/json")
+        )
         if (request.query !== undefined) out = HttpClientRequest.setUrlParams(out, toUrlParams(request.query))
         return request.body === undefined ? Effect.succeed(out) : HttpClientRequest.bodyJson(out, request.body).pipe(
           // Open JSON fields accept any value; one JSON cannot hold (a BigInt, a cycle) is the
@@ -184,7 +193,7 @@ export const make = (httpClient: HttpClient.HttpClient, options: TransportOption
         })
       ))
 
-  return { httpClient, buildRequest, json, execute }
+  return { httpClient, streamTimeouts: options.streamTimeouts, buildRequest, json, execute }
 }
 
 /**

@@ -136,3 +136,20 @@ export const RunStepListParams = Schema.Struct(pageFields).annotations({ identif
  * @category params
  */
 export interface RunStepListParams extends Schema.Schema.Type<typeof RunStepListParams> {}
+
+/**
+ * Query of `POST /v1/conversations/{conversation_id}/cancel`: `agent_id` selects the agent
+ * when the conversation id is `default`.
+ *
+ * @since 0.1.0
+ * @category params
+ */
+export const ConversationCancelParams = Schema.Struct({ agent_id: Schema.optional(Schema.String) }).annotations({
+  identifier: "ConversationCancelParams"
+})
+
+/**
+ * @since 0.1.0
+ * @category params
+ */
+export interface ConversationCancelParams extends Schema.Schema.Type<typeof ConversationCancelParams> {}

@@ -62,6 +62,7 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type { ConfigError } from "effect"
 import { Clock, Context, Duration, Effect, FiberSet, Layer, Redacted, Schema } from "effect"
+import { performance } from "node:perf_hooks"
 import type * as Scope from "effect/Scope"
 import { randomUUID } from "node:crypto"
 import * as http from "node:http"
@@ -70,6 +71,7 @@ import * as LettaClient from "../LettaClient.js"
 import * as Http from "./internal/http.js"
 import type { ServerState } from "./internal/state.js"
 import * as Model from "./internal/model.js"
+import { Redis } from "./internal/redis.js"
 import { Store } from "./internal/store.js"
 import * as Turn from "./internal/turn.js"
 
@@ -90,6 +92,17 @@ export interface Options {
   readonly apiKey?: Redacted.Redacted | string | undefined
   /** How long an async run takes before it reaches its terminal status. Default `"50 millis"`. */
   readonly asyncRunDelay?: Duration.DurationInput | undefined
+  /**
+   * Silence after which a stream with `include_pings` gets a keepalive ping
+   * (`LETTA_KEEPALIVE_INTERVAL`). Default `"20 seconds"`. Measured with the
+   * Clock of the runtime that made the server, so `TestClock.adjust` drives it.
+   */
+  readonly keepaliveInterval?: Duration.DurationInput | undefined
+  /**
+   * How long a stream may carry nothing but keepalive pings before its body
+   * ends without a terminal event (`max_stream_silence`). Default `"30 minutes"`.
+   */
+  readonly maxStreamSilence?: Duration.DurationInput | undefined
 }
 
 /**
@@ -216,6 +229,41 @@ export class ListenError extends Schema.TaggedError<ListenError>("effect-letta/t
 }
 
 /**
+ * One accepted TCP connection. Times come from `performance.now()` (real time,
+ * not the Effect Clock), so a test can bound how fast a socket really closed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConnectionRecord {
+  readonly id: number
+  readonly openedAt: number
+  /** `undefined` while the socket is open */
+  readonly closedAt: number | undefined
+}
+
+/**
+ * One SSE response as the server wrote it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamRecord {
+  /** the `ConnectionRecord.id` of the socket it went out on */
+  readonly connectionId: number
+  /** the request target */
+  readonly path: string
+  readonly runId: string | null
+  /** every event written to the socket so far, exactly as sent (keepalive pings included) */
+  readonly frames: ReadonlyArray<string>
+  /**
+   * The server is done with it: the body ended (or the socket went away and the
+   * run is over) and the run's terminal update, if any, has been made.
+   */
+  readonly done: boolean
+}
+
+/**
  * A running server and the hooks tests use to steer and observe it.
  *
  * @since 0.1.0
@@ -233,6 +281,10 @@ export interface Service {
   readonly clearRequests: Effect.Effect<void>
   /** Sockets currently open, to spot connection leaks. */
   readonly openConnections: Effect.Effect<number>
+  /** Every connection accepted so far, oldest first. */
+  readonly connectionLog: Effect.Effect<ReadonlyArray<ConnectionRecord>>
+  /** Every SSE response so far, oldest first, with the events written. */
+  readonly streams: Effect.Effect<ReadonlyArray<StreamRecord>>
   /**
    * Append `exchanges` user → (reasoning + assistant) turns straight to an
    * agent's history and context, without runs: fast set-up for paging tests.
@@ -299,19 +351,34 @@ export const make = (options?: Options): Effect.Effect<Service, ListenError, Sco
       : options.apiKey
     const state: ServerState = {
       store: new Store(),
+      redis: new Redis(),
       startedAt,
       asyncRunDelay: Duration.decode(options?.asyncRunDelay ?? "50 millis"),
+      keepaliveInterval: Duration.decode(options?.keepaliveInterval ?? "20 seconds"),
+      maxStreamSilence: Duration.decode(options?.maxStreamSilence ?? "30 minutes"),
       runFibers: new Map(),
       fork: (effect) => FiberSet.run(fibers, effect)
     }
-    const ctx: Http.HttpContext = { state, apiKey, faults: [], recorded: [] }
+    const ctx: Http.HttpContext = {
+      state,
+      apiKey,
+      faults: [],
+      recorded: [],
+      connectionIds: new WeakMap(),
+      streams: []
+    }
 
     const sockets = new Set<Socket>()
     const onSocketClosed = new Set<() => void>()
+    const connections: Array<{ readonly id: number; readonly openedAt: number; closedAt: number | undefined }> = []
     const server = http.createServer()
     server.on("connection", (socket: Socket) => {
+      const record = { id: connections.length + 1, openedAt: performance.now(), closedAt: undefined as number | undefined }
+      connections.push(record)
+      ctx.connectionIds.set(socket, record.id)
       sockets.add(socket)
       socket.once("close", () => {
+        record.closedAt = performance.now()
         sockets.delete(socket)
         for (const notify of onSocketClosed) notify()
       })
@@ -363,6 +430,8 @@ export const make = (options?: Options): Effect.Effect<Service, ListenError, Sco
         ctx.recorded.length = 0
       }),
       openConnections: Effect.sync(() => sockets.size),
+      connectionLog: Effect.sync(() => connections.map((c) => ({ ...c }))),
+      streams: Effect.sync(() => ctx.streams.map((s) => ({ ...s, frames: [...s.frames] }))),
       seedHistory
     } satisfies Service
   })

@@ -45,6 +45,7 @@ export const validation = (errors: ReadonlyArray<PyError>): HttpError => {
     const [where, name] = e.loc
     if (
       e.loc.length === 2 && where === "path" && typeof name === "string" && name.endsWith("_id") &&
+      Ids.primitives.has(name.slice(0, -3)) &&
       (e.type === "string_pattern_mismatch" || e.type === "string_too_short" || e.type === "string_too_long")
     ) {
       const primitive = name.slice(0, -3)
@@ -63,37 +64,55 @@ export const validation = (errors: ReadonlyArray<PyError>): HttpError => {
   return new HttpError({ status: 422, body })
 }
 
-/** A path id checked like FastAPI's `Path(pattern=..., min_length=..., max_length=...)`. */
-export const pathIdError = (param: string, prefix: string, value: string): PyError | undefined => {
-  const length = Ids.idLength(prefix)
-  if (value.length < length) {
+/** A path string checked like FastAPI's `Path(pattern=..., min_length=..., max_length=...)`: lengths first. */
+export const pathStringError = (
+  param: string,
+  value: string,
+  constraints: { readonly pattern: string; readonly minLength: number; readonly maxLength: number }
+): PyError | undefined => {
+  if (value.length < constraints.minLength) {
     return {
       type: "string_too_short",
       loc: ["path", param],
-      msg: `String should have at least ${length} characters`,
+      msg: `String should have at least ${constraints.minLength} character${constraints.minLength === 1 ? "" : "s"}`,
       input: value,
-      ctx: { min_length: length }
+      ctx: { min_length: constraints.minLength }
     }
   }
-  if (value.length > length) {
+  if (value.length > constraints.maxLength) {
     return {
       type: "string_too_long",
       loc: ["path", param],
-      msg: `String should have at most ${length} characters`,
+      msg: `String should have at most ${constraints.maxLength} characters`,
       input: value,
-      ctx: { max_length: length }
+      ctx: { max_length: constraints.maxLength }
     }
   }
-  if (!Ids.isValid(prefix, value)) {
+  if (!new RegExp(constraints.pattern).test(value)) {
     return {
       type: "string_pattern_mismatch",
       loc: ["path", param],
-      msg: `String should match pattern '${Ids.patternSource(prefix)}'`,
+      msg: `String should match pattern '${constraints.pattern}'`,
       input: value,
-      ctx: { pattern: Ids.patternSource(prefix) }
+      ctx: { pattern: constraints.pattern }
     }
   }
   return undefined
+}
+
+/** A path id checked like the server's `PATH_VALIDATORS[prefix]`. */
+export const pathIdError = (param: string, prefix: string, value: string): PyError | undefined =>
+  pathStringError(param, value, {
+    pattern: Ids.patternSource(prefix),
+    minLength: Ids.idLength(prefix),
+    maxLength: Ids.idLength(prefix)
+  })
+
+/** `ConversationIdOrDefault`: a conversation id, `default`, or (deprecated) an agent id. */
+export const conversationOrDefault = {
+  pattern: `^(default|${Ids.patternSource("conv").slice(1, -1)}|${Ids.patternSource("agent").slice(1, -1)})$`,
+  minLength: 1,
+  maxLength: Ids.idLength("agent")
 }
 
 // ---------------------------------------------------------------------------
@@ -123,12 +142,17 @@ export const invalidId = (kind: string, prefix: string, value: string): HttpErro
  * `SqlalchemyBase.read_async` → `NoResultFound`, whose text lists the query
  * conditions (the actor is the default user of a self-hosted server).
  */
-export const ormNotFound = (className: string, id: string, serverStartedAt: number): HttpError =>
+export const ormNotFound = (
+  className: string,
+  id: string,
+  serverStartedAt: number,
+  options?: { readonly checkIsDeleted?: boolean | undefined }
+): HttpError =>
   detail(
     404,
     `${className} not found with id='${repr([id])}', access level in ['read'] for actor='${
       defaultActor(serverStartedAt)
-    }'`
+    }'${options?.checkIsDeleted === true ? ", is_deleted=False" : ""}`
   )
 
 export const runNotFound = (runId: string, serverStartedAt: number): HttpError =>
@@ -169,3 +193,32 @@ export const bodyTooLarge = (limit: number): HttpError =>
 /** `{"error": {...}}` envelope of the LLM exception handlers (non-streaming requests only). */
 export const llmError = (status: number, type: string, message: string, errorDetail: string): HttpError =>
   new HttpError({ status, body: { error: { type, message, detail: errorDetail } } })
+
+/**
+ * `ConversationBusyError` as `_conversation_busy_handler` renders it: the lock
+ * holder's run id, when Redis maps its request token to one, in the text and
+ * as a top-level `run_id`.
+ */
+export const conversationBusy = (runId: string | null): HttpError =>
+  new HttpError({
+    status: 409,
+    body: runId === null
+      ? {
+        detail: "CONFLICT: Cannot send a new message: Another request is currently being processed for this " +
+          "conversation. Please wait for the current request to complete."
+      }
+      : {
+        detail: `CONFLICT: Cannot send a new message: Another request (run_id=${runId}) is currently being processed ` +
+          "for this conversation. Please wait for it to complete.",
+        run_id: runId
+      }
+  })
+
+/** `NoActiveRunsToCancelError` (409). */
+export const noActiveRuns = (scope: { readonly agentId: string } | { readonly conversationId: string }): HttpError =>
+  detail(
+    409,
+    "agentId" in scope
+      ? `CONFLICT: No active runs to cancel for agent ${scope.agentId}`
+      : `CONFLICT: No active runs to cancel for conversation ${scope.conversationId}`
+  )

@@ -7,8 +7,9 @@
  * one matches, check the password like `CheckPasswordMiddleware`, route, run
  * the handler and write its response.
  */
-import { Effect, Option, Stream } from "effect"
+import { Effect, Option } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
+import type { Socket } from "node:net"
 import type { Fault, RecordedRequest } from "../LettaTestServer.js"
 import * as Errors from "./errors.js"
 import type { Request } from "./request.js"
@@ -20,11 +21,25 @@ import { stringify } from "./wire.js"
 
 export const maxBodyBytes = 10 * 1024 * 1024
 
+/** One SSE response as it went out. */
+export interface StreamLogEntry {
+  readonly connectionId: number
+  readonly path: string
+  readonly runId: string | null
+  /** the events actually written to the socket, in order */
+  readonly frames: Array<string>
+  /** the server is done with the response (body ended or abandoned, run finalized) */
+  done: boolean
+}
+
 export interface HttpContext {
   readonly state: ServerState
   readonly apiKey: string | undefined
   readonly faults: Array<{ fault: Fault; remaining: number }>
   readonly recorded: Array<RecordedRequest>
+  /** the number each socket got in the connection log */
+  readonly connectionIds: WeakMap<Socket, number>
+  readonly streams: Array<StreamLogEntry>
 }
 
 type Body = { readonly _tag: "Complete"; readonly bytes: Uint8Array } | { readonly _tag: "TooLarge" }
@@ -117,7 +132,10 @@ const writeJson = (res: ServerResponse, status: number, body: unknown, headers?:
   res.end(text)
 }
 
-const write = (res: ServerResponse, response: Response): Effect.Effect<void> => {
+// Once the client (or `/cut`) destroyed the socket, writes are dropped while the run goes on.
+const gone = (res: ServerResponse) => res.destroyed || res.socket === null || res.socket.destroyed
+
+const write = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, response: Response): Effect.Effect<void> => {
   switch (response._tag) {
     case "Json":
       return Effect.sync(() => writeJson(res, response.status, response.body, response.headers))
@@ -130,20 +148,37 @@ const write = (res: ServerResponse, response: Response): Effect.Effect<void> => 
         })
         res.end(response.body)
       })
-    case "Sse":
+    case "Sse": {
+      const entry: StreamLogEntry = {
+        connectionId: ctx.connectionIds.get(req.socket) ?? -1,
+        path: req.url ?? "",
+        runId: response.runId,
+        frames: [],
+        done: false
+      }
+      ctx.streams.push(entry)
       return Effect.sync(() => {
         res.statusCode = 200
         res.setHeader("server", baseHeaders.server)
         res.setHeader("content-type", "text/event-stream; charset=utf-8")
       }).pipe(
-        Effect.zipRight(Stream.runForEach(response.frames, (frame) =>
-          Effect.sync(() => {
-            if (!res.destroyed) res.write(frame)
-          }))),
+        Effect.zipRight(response.body({
+          write: (frame) =>
+            Effect.sync(() => {
+              if (gone(res)) return
+              res.write(frame)
+              entry.frames.push(frame)
+            }),
+          destroy: Effect.sync(() => {
+            req.socket.destroy()
+          })
+        })),
         Effect.ensuring(Effect.sync(() => {
-          if (!res.destroyed) res.end()
+          if (!gone(res)) res.end()
+          entry.done = true
         }))
       )
+    }
   }
 }
 
@@ -196,7 +231,7 @@ export const handle = (ctx: HttpContext, req: IncomingMessage, res: ServerRespon
 
     const matched = Router.match(method, path, rawQuery, `http://${req.headers.host ?? "127.0.0.1"}`)
     if (matched._tag === "Error") return yield* writeError(res, matched.error)
-    if (matched._tag === "Response") return yield* write(res, matched.response)
+    if (matched._tag === "Response") return yield* write(ctx, req, res, matched.response)
 
     const request: Request = {
       method,
@@ -212,7 +247,7 @@ export const handle = (ctx: HttpContext, req: IncomingMessage, res: ServerRespon
       Effect.catchAll((error) => Effect.succeed({ _tag: "Failed" as const, error }))
     )
     if (response._tag === "Failed") return yield* writeError(res, response.error)
-    yield* write(res, response.response)
+    yield* write(ctx, req, res, response.response)
   }).pipe(
     // A bug in a handler is what the real server's catch-all handler reports.
     Effect.catchAllDefect(() =>

@@ -3,7 +3,7 @@
  */
 import { randomUUID } from "node:crypto"
 
-export type Prefix = "agent" | "message" | "run" | "step" | "block" | "ping" | "user" | "org"
+export type Prefix = "agent" | "message" | "run" | "step" | "block" | "ping" | "user" | "org" | "conv"
 
 export const make = (prefix: Prefix): string => `${prefix}-${randomUUID()}`
 
@@ -21,6 +21,42 @@ export const isValid = (prefix: string, id: string): boolean => {
   }
   return re.test(id)
 }
+
+/**
+ * The `PrimitiveType` values, the prefixes `PATH_VALIDATORS` knows: the 422
+ * handler only rewrites path-id errors for parameters named after one of them
+ * (so `conversation_id`, whose prefix is `conv`, keeps pydantic's own wording).
+ */
+export const primitives: ReadonlySet<string> = new Set([
+  "agent",
+  "message",
+  "run",
+  "job",
+  "group",
+  "block",
+  "file",
+  "source",
+  "tool",
+  "archive",
+  "passage",
+  "provider",
+  "model",
+  "sandbox",
+  "step",
+  "identity",
+  "conv",
+  "mcp_server",
+  "mcp-oauth",
+  "file_agent",
+  "sandbox-env",
+  "agent-env",
+  "user",
+  "org",
+  "tool_rule",
+  "batch_item",
+  "batch_req",
+  "provider_trace"
+])
 
 /** The fixed length FastAPI's `min_length`/`max_length` enforce before the pattern. */
 export const idLength = (prefix: string): number => prefix.length + 1 + 36

@@ -148,6 +148,17 @@ export class Params {
     return value
   }
 
+  /** A path parameter with its own pattern and length limits. */
+  pathMatching(
+    name: string,
+    constraints: { readonly pattern: string; readonly minLength: number; readonly maxLength: number }
+  ): string {
+    const value = this.pathParams[name] ?? ""
+    const error = Errors.pathStringError(name, value, constraints)
+    if (error !== undefined) this.errors.push(error)
+    return value
+  }
+
   /** A plain `str` path parameter. */
   path(name: string): string {
     return this.pathParams[name] ?? ""
@@ -161,6 +172,15 @@ export class Params {
     if (r.ok) return r.value
     this.errors.push(...r.errors)
     return fallback
+  }
+
+  /** A required scalar query parameter (`Query(...)`). */
+  queryRequired<A>(name: string, validator: P.Validator<A>, fallback: A): A {
+    if (this.req.query.getAll(name).length === 0) {
+      this.errors.push({ type: "missing", loc: ["query", name], msg: "Field required", input: null })
+      return fallback
+    }
+    return this.query(name, validator, fallback)
   }
 
   /** A list query parameter given as repeated keys. */

@@ -1,9 +1,10 @@
 /**
  * What a handler answers with; the HTTP layer writes it.
  */
-import type { Effect, Stream } from "effect"
+import type { Effect } from "effect"
 import type { HttpError } from "./errors.js"
 import type { Request } from "./request.js"
+import type { SseSink } from "./sse.js"
 import type { ServerState } from "./state.js"
 
 export type Response =
@@ -13,8 +14,15 @@ export type Response =
     readonly body: unknown
     readonly headers?: Readonly<Record<string, string>> | undefined
   }
-  /** an SSE body; the status line and headers go out together with the first frame */
-  | { readonly _tag: "Sse"; readonly frames: Stream.Stream<string> }
+  /**
+   * An SSE body, written by `body` through the sink; the status line and
+   * headers go out together with the first frame.
+   */
+  | {
+    readonly _tag: "Sse"
+    readonly runId: string | null
+    readonly body: (sink: SseSink) => Effect.Effect<void>
+  }
   /** a body without a JSON content type (e.g. Starlette's slash redirect) */
   | {
     readonly _tag: "Raw"

@@ -9,6 +9,7 @@
 import * as Errors from "./errors.js"
 import type { Handler, Response } from "./response.js"
 import * as Agents from "./routes/agents.js"
+import * as Conversations from "./routes/conversations.js"
 import * as Messages from "./routes/messages.js"
 import * as Runs from "./routes/runs.js"
 
@@ -46,7 +47,14 @@ const table: ReadonlyArray<readonly [method: string, path: string, handler: Hand
   ["GET", "/runs/{run_id}/messages", Runs.listRunMessages],
   ["GET", "/runs/{run_id}/usage", Runs.retrieveRunUsage],
   ["GET", "/runs/{run_id}/steps", Runs.listRunSteps],
-  ["DELETE", "/runs/{run_id}", Runs.deleteRun]
+  ["DELETE", "/runs/{run_id}", Runs.deleteRun],
+  ["POST", "/conversations/", Conversations.createConversation],
+  ["GET", "/conversations/", Conversations.listConversations],
+  ["GET", "/conversations/{conversation_id}", Conversations.retrieveConversation],
+  ["GET", "/conversations/{conversation_id}/messages", Conversations.listConversationMessages],
+  ["POST", "/conversations/{conversation_id}/messages", Conversations.sendConversationMessage],
+  ["POST", "/conversations/{conversation_id}/stream", Conversations.retrieveConversationStream],
+  ["POST", "/conversations/{conversation_id}/cancel", Conversations.cancelConversation]
 ]
 
 const routes: ReadonlyArray<Route> = ["/v1", "/latest"].flatMap((prefix) =>

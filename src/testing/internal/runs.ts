@@ -3,9 +3,10 @@
  * and `cancel_run`.
  */
 import * as Ids from "./ids.js"
+import type { Redis } from "./redis.js"
 import type { AgentRecord, RequestConfig, RunRecord, RunStatus, Store } from "./store.js"
 
-export type RunType = "send_message" | "send_message_streaming" | "send_message_async"
+export type RunType = "send_message" | "send_message_streaming" | "send_message_async" | "send_conversation_message"
 
 export const requestConfig = (request: {
   readonly use_assistant_message: boolean
@@ -24,6 +25,8 @@ export const create = (
   options: {
     readonly agent: AgentRecord
     readonly runType: RunType
+    /** set by the conversations streaming path only (its non-streaming path leaves it out) */
+    readonly conversationId?: string | null | undefined
     readonly background: boolean
     readonly requestConfig: RequestConfig
     readonly callbackUrl: string | null
@@ -37,6 +40,7 @@ export const create = (
   const run = store.addRun({
     id: Ids.make("run"),
     agentId: options.agent.id,
+    conversationId: options.conversationId ?? null,
     createdAt: options.now,
     background: options.background,
     requestConfig: options.requestConfig,
@@ -88,13 +92,16 @@ export const update = (
 /**
  * `cancel_run`: a run that already has a stop reason (other than
  * `requires_approval`) is left alone but still reported as cancelled; a run id
- * that does not resolve is reported as failed.
+ * that does not resolve is reported as failed. The update passes the run's own
+ * `conversation_id` as the lock to release, so a conversation's lock is freed
+ * while an agent-direct run's lock (keyed by the agent) is not.
  */
-export const cancel = (store: Store, runId: string, now: number): "cancelled" | "failed" | "noop" => {
+export const cancel = (store: Store, redis: Redis, runId: string, now: number): "cancelled" | "failed" | "noop" => {
   if (!Ids.isValid("run", runId)) return "failed"
   const run = store.runs.get(runId)
   if (run === undefined || !store.agents.has(run.agentId)) return "failed"
   if (run.stopReason !== null && run.stopReason !== "requires_approval") return "noop"
   update(store, run, { status: "cancelled", stopReason: "cancelled", now })
+  if (run.conversationId !== null) redis.releaseLock(run.conversationId)
   return "cancelled"
 }

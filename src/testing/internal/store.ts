@@ -1,5 +1,6 @@
 /**
- * In-memory state of one test server: agents, DB messages, runs and steps.
+ * In-memory state of one test server: agents, conversations, DB messages, runs
+ * and steps.
  *
  * Mutations are synchronous and only ever happen inside one `Effect.sync`, so
  * on Node's single thread each request sees a consistent store without locks.
@@ -27,6 +28,8 @@ export interface MessageRecord {
   readonly groupId: string | null
   readonly stepId: string | null
   readonly runId: string | null
+  /** `null` for the agent's default (agent-direct) thread */
+  readonly conversationId: string | null
   readonly createdAt: number
 }
 
@@ -43,6 +46,7 @@ export interface RunRecord {
   readonly id: string
   readonly seq: number
   readonly agentId: string
+  readonly conversationId: string | null
   readonly createdAt: number
   readonly background: boolean
   readonly requestConfig: RequestConfig
@@ -126,10 +130,33 @@ export interface AgentRecord {
   lastSendRunId: string | null
 }
 
-/** A message to store; the fields a plain message leaves unset default to `null`. */
+/**
+ * A conversation of an agent (`conv-<uuid4>`): its own system message and
+ * context window over the agent's message table.
+ */
+export interface ConversationRecord {
+  readonly id: string
+  readonly seq: number
+  readonly agentId: string
+  readonly createdAt: number
+  readonly summary: string | null
+  readonly model: string | null
+  readonly modelSettings: Record<string, unknown> | null
+  readonly isolatedBlockIds: ReadonlyArray<string>
+  updatedAt: number
+  lastMessageAt: number | null
+  /** ids of the in-context messages, its system message first */
+  inContext: Array<string>
+}
+
+/**
+ * A message to store; the fields a plain message leaves unset default to
+ * `null`. `id` is only given when it was handed out before the message was
+ * persisted (token streams show it in their deltas).
+ */
 export type NewMessage =
   & Pick<MessageRecord, "agentId" | "role" | "content" | "createdAt">
-  & Partial<Pick<MessageRecord, "otid" | "name" | "senderId" | "groupId" | "stepId" | "runId">>
+  & Partial<Pick<MessageRecord, "id" | "otid" | "name" | "senderId" | "groupId" | "stepId" | "runId" | "conversationId">>
 
 /** One page of DB messages, selected like `message_manager.list_messages`. */
 export interface MessageQuery {
@@ -178,6 +205,9 @@ export class Store {
   readonly runs = new Map<string, RunRecord>()
   private readonly runMessages = new Map<string, Array<MessageRecord>>()
   readonly steps = new Map<string, StepRecord>()
+  readonly conversations = new Map<string, ConversationRecord>()
+  /** each conversation's messages in position order (`conversation_messages`) */
+  private readonly conversationMessages = new Map<string, Array<MessageRecord>>()
 
   seq(): number {
     return this.nextSeq++
@@ -194,6 +224,12 @@ export class Store {
     this.agents.delete(agentId)
     for (const message of this.agentMessages.get(agentId) ?? []) this.messages.delete(message.id)
     this.agentMessages.delete(agentId)
+    for (const conversation of this.conversations.values()) {
+      if (conversation.agentId === agentId) {
+        this.conversations.delete(conversation.id)
+        this.conversationMessages.delete(conversation.id)
+      }
+    }
     // Runs and steps reference the agent with ON DELETE CASCADE in the real schema.
     const removed: Array<RunRecord> = []
     for (const run of this.runs.values()) {
@@ -213,12 +249,14 @@ export class Store {
       groupId: null,
       stepId: null,
       runId: null,
+      conversationId: null,
       ...message,
-      id: Ids.make("message"),
+      id: message.id ?? Ids.make("message"),
       seq: this.seq()
     }
     this.messages.set(record.id, record)
     this.agentMessages.get(record.agentId)?.push(record)
+    if (record.conversationId !== null) this.conversationMessages.get(record.conversationId)?.push(record)
     if (record.runId !== null) {
       const list = this.runMessages.get(record.runId)
       if (list === undefined) this.runMessages.set(record.runId, [record])
@@ -236,8 +274,11 @@ export class Store {
       ? this.agentMessages.get(scope.agentId) ?? []
       : this.runMessages.get(scope.runId) ?? []
     if (query.groupId !== undefined) items = items.filter((m) => m.groupId === query.groupId)
-    // Messages written here never belong to a conversation, so only "default" matches them.
-    if (query.conversationId !== undefined && query.conversationId !== "default") items = []
+    // Omitted: every thread; "default": only the agent-direct thread; otherwise that conversation.
+    if (query.conversationId !== undefined) {
+      const wanted = query.conversationId === "default" ? null : query.conversationId
+      items = items.filter((m) => m.conversationId === wanted)
+    }
     let from = 0
     let to = items.length
     if (query.after !== undefined) {
@@ -256,6 +297,38 @@ export class Store {
     return query.ascending ? items.slice(from, from + count) : items.slice(to - count, to).reverse()
   }
 
+  /**
+   * `list_conversation_messages`: cursors are positions in the conversation
+   * and one that is not part of it is ignored; `descending` lists newest
+   * first. An unknown conversation simply has no messages.
+   */
+  listConversationMessages(conversationId: string, query: {
+    readonly after?: string | undefined
+    readonly before?: string | undefined
+    readonly limit: number | null
+    readonly descending: boolean
+    readonly groupId?: string | undefined
+  }): ReadonlyArray<MessageRecord> {
+    const all = this.conversationMessages.get(conversationId) ?? []
+    const position = (id: string | undefined) => id === undefined ? -1 : all.findIndex((m) => m.id === id)
+    const before = position(query.before)
+    const after = position(query.after)
+    let items = all.filter((m, i) =>
+      (query.groupId === undefined || query.groupId === "" || m.groupId === query.groupId) &&
+      (before === -1 || i < before) &&
+      (after === -1 || i > after)
+    )
+    if (query.descending) items = [...items].reverse()
+    return query.limit === null || query.limit < 0 ? items : items.slice(0, query.limit)
+  }
+
+  addConversation(conversation: Omit<ConversationRecord, "seq">): ConversationRecord {
+    const record: ConversationRecord = { ...conversation, seq: this.seq() }
+    this.conversations.set(record.id, record)
+    this.conversationMessages.set(record.id, [])
+    return record
+  }
+
   addRun(run: Omit<RunRecord, "seq">): RunRecord {
     const record: RunRecord = { ...run, seq: this.seq() }
     this.runs.set(record.id, record)
@@ -268,8 +341,8 @@ export class Store {
     for (const step of this.steps.values()) if (step.runId === runId) this.steps.delete(step.id)
   }
 
-  addStep(step: Omit<StepRecord, "id" | "seq">): StepRecord {
-    const record: StepRecord = { ...step, id: Ids.make("step"), seq: this.seq() }
+  addStep(step: Omit<StepRecord, "id" | "seq"> & { readonly id?: string | undefined }): StepRecord {
+    const record: StepRecord = { ...step, id: step.id ?? Ids.make("step"), seq: this.seq() }
     this.steps.set(record.id, record)
     return record
   }

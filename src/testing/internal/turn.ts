@@ -1,11 +1,12 @@
 /**
- * One agent turn: the scripted model's step, persisted like `LettaAgentV3`
- * does, described as a list of events that each transport renders its own way
- * (JSON `LettaResponse`, SSE step stream, or just the final run state).
+ * One agent turn: the scripted model's step, planned first and persisted like
+ * `LettaAgentV3` does. Non-streaming sends do both at once; streams persist
+ * where the real agent loop does (see `agentStream.ts`).
  */
+import * as Directives from "./directives.js"
+import * as Ids from "./ids.js"
 import * as Model from "./model.js"
-import * as Runs from "./runs.js"
-import type { AgentRecord, MessageRecord, Part, RunRecord, Store } from "./store.js"
+import type { AgentRecord, ConversationRecord, MessageRecord, Part, RunRecord, Store } from "./store.js"
 import type { InputMessage, SendRequest } from "./validate.js"
 import * as Wire from "./wire.js"
 
@@ -27,9 +28,20 @@ const textOf = (content: string | ReadonlyArray<Part>): string =>
     ? content
     : content.filter((p) => p.type === "text").map((p) => String(p["text"])).join("\n")
 
-const contextTexts = (store: Store, agent: AgentRecord): Array<string> => {
+/**
+ * Where a turn reads its context from and appends its messages to: the agent's
+ * default (agent-direct) thread, or one of its conversations.
+ */
+export interface Thread {
+  readonly agent: AgentRecord
+  readonly conversation: ConversationRecord | null
+}
+
+const contextIds = (thread: Thread): ReadonlyArray<string> => thread.conversation?.inContext ?? thread.agent.inContext
+
+const contextTexts = (store: Store, thread: Thread): Array<string> => {
   const out: Array<string> = []
-  for (const id of agent.inContext) {
+  for (const id of contextIds(thread)) {
     const m = store.messages.get(id)
     if (m === undefined) continue
     for (const part of m.content) {
@@ -46,46 +58,110 @@ export const replyParts = (reply: Extract<Model.Outcome, { _tag: "Reply" }>): Re
   { type: "text", text: reply.reply, signature: null }
 ]
 
-/** Runs the scripted step and persists its messages and its step record. */
-export const execute = (
-  store: Store,
-  agent: AgentRecord,
-  run: RunRecord,
-  request: SendRequest,
-  now: number
-): TurnResult => {
+type UserInput = Extract<InputMessage, { type: "message" }>
+
+/**
+ * What the scripted model will do for a request, decided before anything is
+ * persisted. A reply already owns the ids of its step and of its assistant
+ * message: token streams show that id in every delta before the message is
+ * written.
+ */
+export type Plan =
+  | {
+    readonly _tag: "Reply"
+    readonly reply: Extract<Model.Outcome, { _tag: "Reply" }>
+    readonly inputs: ReadonlyArray<UserInput>
+    readonly stepId: string
+    readonly assistantId: string
+    readonly directives: Directives.StreamDirectives
+  }
+  | {
+    readonly _tag: "Failure"
+    readonly failure: Exclude<TurnResult, { _tag: "Completed" }>
+    /** the model call failed inside a step, which leaves a failed step record */
+    readonly inStep: boolean
+    readonly directives: Directives.StreamDirectives
+  }
+
+/** Runs the scripted model on the request's input, without touching the store. */
+export const plan = (store: Store, thread: Thread, request: SendRequest): Plan => {
   const first = request.messages[0]
   // `_prepare_in_context_messages_no_persist_async` indexes input_messages[0] before anything else.
   if (first === undefined) {
-    return { _tag: "Crash", exception: "IndexError", detail: "list index out of range", letta: false }
+    return {
+      _tag: "Failure",
+      failure: { _tag: "Crash", exception: "IndexError", detail: "list index out of range", letta: false },
+      inStep: false,
+      directives: Directives.none
+    }
   }
   // The scripted model never asks for approval, so there is never a pending request to answer.
   if (first.type !== "message") {
-    return { _tag: "Crash", exception: "ValueError", detail: noPendingApproval, letta: false }
+    return {
+      _tag: "Failure",
+      failure: { _tag: "Crash", exception: "ValueError", detail: noPendingApproval, letta: false },
+      inStep: false,
+      directives: Directives.none
+    }
   }
-  const inputs = request.messages.filter((m): m is Extract<InputMessage, { type: "message" }> => m.type === "message")
+  const inputs = request.messages.filter((m): m is UserInput => m.type === "message")
   const lastUser = [...inputs].reverse().find((m) => m.role === "user") ?? inputs[inputs.length - 1]!
-  const outcome = Model.respond({ text: textOf(lastUser.content), context: contextTexts(store, agent) })
-
+  const { directives, text } = Directives.parse(textOf(lastUser.content))
+  const outcome = Model.respond({ text, context: contextTexts(store, thread) })
   if (outcome._tag !== "Reply") {
-    store.addStep({
-      runId: run.id,
-      agentId: agent.id,
-      promptTokens: 0,
-      completionTokens: 0,
-      totalTokens: 0,
-      stopReason: null,
-      status: "failed",
-      errorType: outcome._tag === "LlmError" ? outcome.spec.exception : outcome.exception,
-      errorData: { message: outcome._tag === "LlmError" ? outcome.spec.detail : outcome.detail }
-    })
-    return outcome._tag === "LlmError"
-      ? outcome
-      : { _tag: "Crash", exception: outcome.exception, detail: outcome.detail, letta: false }
+    return {
+      _tag: "Failure",
+      failure: outcome._tag === "LlmError"
+        ? outcome
+        : { _tag: "Crash", exception: outcome.exception, detail: outcome.detail, letta: false },
+      inStep: true,
+      directives
+    }
   }
+  return {
+    _tag: "Reply",
+    reply: outcome,
+    inputs,
+    stepId: Ids.make("step"),
+    assistantId: Ids.make("message"),
+    directives
+  }
+}
 
+/** The failed step a provider error or crash leaves behind. */
+export const recordFailure = (
+  store: Store,
+  thread: Thread,
+  run: RunRecord,
+  failure: Exclude<TurnResult, { _tag: "Completed" }>
+): void => {
+  store.addStep({
+    runId: run.id,
+    agentId: thread.agent.id,
+    promptTokens: 0,
+    completionTokens: 0,
+    totalTokens: 0,
+    stopReason: null,
+    status: "failed",
+    errorType: failure._tag === "LlmError" ? failure.spec.exception : failure.exception,
+    errorData: { message: failure._tag === "LlmError" ? failure.spec.detail : failure.detail }
+  })
+}
+
+/** `_checkpoint_messages`: persists the step, the inputs and the reply, and extends the context window. */
+export const commit = (
+  store: Store,
+  thread: Thread,
+  run: RunRecord,
+  reply: Extract<Plan, { _tag: "Reply" }>,
+  request: SendRequest,
+  now: number
+): Extract<TurnResult, { _tag: "Completed" }> => {
+  const { agent, conversation } = thread
+  const outcome = reply.reply
   const totalTokens = outcome.promptTokens + outcome.completionTokens
   const step = store.addStep({
+    id: reply.stepId,
     runId: run.id,
     agentId: agent.id,
     promptTokens: outcome.promptTokens,
@@ -96,7 +172,8 @@ export const execute = (
     errorType: null,
     errorData: null
   })
-  const persisted: Array<MessageRecord> = inputs.map((m) =>
+  const conversationId = conversation?.id ?? null
+  const persisted: Array<MessageRecord> = reply.inputs.map((m) =>
     store.addMessage({
       agentId: agent.id,
       role: m.role,
@@ -107,18 +184,23 @@ export const execute = (
       groupId: m.group_id,
       stepId: step.id,
       runId: run.id,
+      conversationId,
       createdAt: now
     })
   )
   const assistant = store.addMessage({
+    id: reply.assistantId,
     agentId: agent.id,
     role: "assistant",
     content: replyParts(outcome),
     stepId: step.id,
     runId: run.id,
+    conversationId,
     createdAt: now
   })
-  agent.inContext.push(...persisted.map((m) => m.id), assistant.id)
+  const ids = [...persisted.map((m) => m.id), assistant.id]
+  if (conversation !== null) conversation.inContext.push(...ids)
+  else agent.inContext.push(...ids)
   agent.updatedAt = now
   return {
     _tag: "Completed",
@@ -133,97 +215,31 @@ export const execute = (
   }
 }
 
+/** Runs the scripted step and persists its messages and its step record at once (non-streaming and async sends). */
+export const execute = (
+  store: Store,
+  thread: Thread,
+  run: RunRecord,
+  request: SendRequest,
+  now: number
+): TurnResult => {
+  const decided = plan(store, thread, request)
+  if (decided._tag === "Failure") {
+    if (decided.inStep) recordFailure(store, thread, run, decided.failure)
+    return decided.failure
+  }
+  return commit(store, thread, run, decided, request, now)
+}
+
 /** `str(exc)` as the run's `metadata.error` and `Step.error_data`. */
 export const errorText = (result: Exclude<TurnResult, { _tag: "Completed" }>): string =>
   result._tag === "LlmError" ? result.spec.detail : result.detail
 
-// ---------------------------------------------------------------------------
-// Events and their renderers
-// ---------------------------------------------------------------------------
-
-/** What a turn emits, in order; transports render these (step-mode SSE, JSON `LettaResponse`). */
-export type TurnEvent =
-  | { readonly _tag: "Message"; readonly message: Wire.WireObject }
-  | { readonly _tag: "StopReason"; readonly reason: string }
-  | { readonly _tag: "Usage"; readonly usage: Wire.Usage }
-  /** a `LettaErrorMessage`, sent as `event: error` */
-  | { readonly _tag: "Error"; readonly error: Wire.WireObject }
-
-/**
- * The events of a turn as the streaming service emits them. An exception before
- * any agent output (all the scripted model raises) becomes `stop_reason` plus an
- * error event, mapped like `error_aware_stream`'s `except` clauses.
- */
-export const events = (run: RunRecord, result: TurnResult): ReadonlyArray<TurnEvent> => {
-  if (result._tag === "Completed") {
-    return [
-      ...result.messages.map((message): TurnEvent => ({ _tag: "Message", message })),
-      { _tag: "StopReason", reason: "end_turn" },
-      { _tag: "Usage", usage: result.usage }
-    ]
-  }
-  const [reason, errorType, message] = result._tag === "LlmError"
-    ? [result.spec.streamStopReason, result.spec.streamErrorType, result.spec.streamMessage]
-    : ["error", "internal_error", result.letta ? result.detail : "An unknown error occurred with the LLM streaming request."]
-  return [
-    { _tag: "StopReason", reason },
-    { _tag: "Error", error: Wire.errorMessage(run.id, errorType, message, errorText(result)) }
-  ]
-}
-
-const frame = (payload: unknown) => `data: ${Wire.stringify(payload)}\n\n`
-
-/** Step-mode SSE of a foreground stream: optional initial ping, the events, then `[DONE]`. */
-export const sseFrames = (
-  run: RunRecord,
-  turnEvents: ReadonlyArray<TurnEvent>,
-  options: { readonly includePings: boolean; readonly now: number }
-): Array<string> => {
-  const frames: Array<string> = []
-  // prepend_initial_run_ping
-  if (options.includePings) frames.push(frame(Wire.ping(run.id, options.now)))
-  for (const event of turnEvents) {
-    switch (event._tag) {
-      case "Message":
-        frames.push(frame(event.message))
-        break
-      case "StopReason":
-        frames.push(frame(Wire.stopReason(event.reason)))
-        break
-      case "Usage":
-        frames.push(frame(Wire.lettaUsage(event.usage)))
-        break
-      case "Error":
-        frames.push(`event: error\ndata: ${Wire.stringify(event.error)}\n\n`)
-        break
-    }
-  }
-  frames.push("data: [DONE]\n\n")
-  return frames
-}
-
 /** `LettaResponse` of a non-streaming turn. */
-export const lettaResponse = (turnEvents: ReadonlyArray<TurnEvent>): Wire.WireObject => {
-  const messages: Array<Wire.WireObject> = []
-  let reason = "end_turn"
-  let usage: Wire.Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, stepCount: 0, contextTokens: null }
-  for (const event of turnEvents) {
-    if (event._tag === "Message") messages.push(event.message)
-    else if (event._tag === "StopReason") reason = event.reason
-    else if (event._tag === "Usage") usage = event.usage
-  }
-  return { messages, stop_reason: Wire.stopReason(reason), usage: Wire.lettaUsage(usage), logprobs: null, turns: null }
-}
-
-/** The terminal update `error_aware_stream` makes once a foreground stream has ended. */
-export const finishStreamingRun = (store: Store, run: RunRecord, turnEvents: ReadonlyArray<TurnEvent>, now: number) => {
-  const reason = [...turnEvents].reverse().find((e) => e._tag === "StopReason")
-  const error = turnEvents.find((e) => e._tag === "Error")
-  const stopReason = reason?._tag === "StopReason" ? reason.reason : "end_turn"
-  if (error?._tag === "Error") {
-    Runs.update(store, run, { status: "failed", stopReason, error: { error: error.error }, now })
-  } else {
-    Runs.update(store, run, { status: "completed", stopReason, now })
-    run.ttftNs = run.totalDurationNs
-  }
-}
+export const lettaResponse = (result: Extract<TurnResult, { _tag: "Completed" }>): Wire.WireObject => ({
+  messages: result.messages,
+  stop_reason: Wire.stopReason("end_turn"),
+  usage: Wire.lettaUsage(result.usage),
+  logprobs: null,
+  turns: null
+})

@@ -274,6 +274,16 @@ const streamingRequest = P.model({
 
 const asyncRequest = P.model({ ...lettaRequestFields, callback_url: optionalStr }, inputOrMessages)
 
+const conversationRequest = P.model({
+  ...lettaRequestFields,
+  agent_id: optionalStr,
+  // The conversations endpoint streams unless told otherwise.
+  streaming: P.withDefault(P.bool, true),
+  stream_tokens: P.withDefault(P.bool, false),
+  include_pings: P.withDefault(P.bool, true),
+  background: P.withDefault(P.bool, false)
+}, inputOrMessages)
+
 export type InputMessage =
   | {
     readonly type: "message"
@@ -298,6 +308,8 @@ export interface SendRequest {
   readonly include_pings: boolean
   readonly background: boolean
   readonly callback_url: string | null
+  /** `ConversationMessageRequest.agent_id` (agent-direct mode with `default`) */
+  readonly agent_id: string | null
 }
 
 const asSend = (value: Record<string, unknown>): SendRequest => ({
@@ -310,7 +322,8 @@ const asSend = (value: Record<string, unknown>): SendRequest => ({
   stream_tokens: (value["stream_tokens"] as boolean | undefined) ?? false,
   include_pings: (value["include_pings"] as boolean | undefined) ?? true,
   background: (value["background"] as boolean | undefined) ?? false,
-  callback_url: (value["callback_url"] as string | null | undefined) ?? null
+  callback_url: (value["callback_url"] as string | null | undefined) ?? null,
+  agent_id: (value["agent_id"] as string | null | undefined) ?? null
 })
 
 const sendWith = (validator: P.Validator<Record<string, unknown>>) => (body: unknown): P.Result<SendRequest> => {
@@ -324,6 +337,22 @@ export const streamingSendRequest = sendWith(streamingRequest)
 
 /** `LettaAsyncRequest` (POST /v1/agents/{id}/messages/async) */
 export const asyncSendRequest = sendWith(asyncRequest)
+
+/** `ConversationMessageRequest` (POST /v1/conversations/{id}/messages) */
+export const conversationSendRequest = sendWith(conversationRequest)
+
+/**
+ * `CreateConversation`. `model_settings` is taken as any object (the real
+ * model validates it against the provider settings union); the `model` handle
+ * check raises a LettaInvalidArgumentError, which the route reports as a 400.
+ */
+export const createConversationRequest = (body: unknown): P.Result<Record<string, unknown>> =>
+  P.model({
+    summary: optionalStr,
+    isolated_block_labels: P.withDefault(P.optional(P.list(P.str)), null),
+    model: optionalStr,
+    model_settings: P.withDefault(P.optional(P.dict), null)
+  })(body, ["body"])
 
 // ---------------------------------------------------------------------------
 // Agents

@@ -6,7 +6,7 @@
  */
 import { PyFloat, reprFloat } from "./pyrepr.js"
 import * as Ids from "./ids.js"
-import type { AgentRecord, BlockRecord, MessageRecord, Part, RunRecord, StepRecord } from "./store.js"
+import type { AgentRecord, BlockRecord, ConversationRecord, MessageRecord, Part, RunRecord, StepRecord } from "./store.js"
 
 // ---------------------------------------------------------------------------
 // JSON
@@ -27,6 +27,45 @@ export const stringify = (value: unknown): string => {
       parts.push(`${JSON.stringify(k)}:${stringify(v)}`)
     }
     return `{${parts.join(",")}}`
+  }
+  return "null"
+}
+
+const pyEscape = (c: string): string => {
+  switch (c) {
+    case "\\":
+      return "\\\\"
+    case "\"":
+      return "\\\""
+    case "\n":
+      return "\\n"
+    case "\r":
+      return "\\r"
+    case "\t":
+      return "\\t"
+    case "\b":
+      return "\\b"
+    case "\f":
+      return "\\f"
+    default:
+      return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  }
+}
+
+/**
+ * Python's `json.dumps` with its defaults, used by the two writers that bypass
+ * pydantic (the cancellation wrapper's stop reason and the response wrapper's
+ * error events): `", "` and `": "` separators and `ensure_ascii` (everything
+ * outside printable ASCII escaped, astral characters as surrogate pairs).
+ */
+export const dumps = (value: unknown): string => {
+  if (value === null || value === undefined) return "null"
+  if (typeof value === "string") return `"${value.replace(/[\\"]|[^\x20-\x7e]/g, pyEscape)}"`
+  if (typeof value === "number") return Number.isFinite(value) ? JSON.stringify(value) : "NaN"
+  if (typeof value === "boolean") return value ? "true" : "false"
+  if (Array.isArray(value)) return `[${value.map(dumps).join(", ")}]`
+  if (typeof value === "object") {
+    return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${dumps(k)}: ${dumps(v)}`).join(", ")}}`
   }
   return "null"
 }
@@ -219,7 +258,7 @@ export const run = (r: RunRecord): WireObject => ({
   created_at: utcDateTime(r.createdAt),
   completed_at: r.completedAt === null ? null : naiveDateTime(r.completedAt),
   agent_id: r.agentId,
-  conversation_id: null,
+  conversation_id: r.conversationId,
   base_template_id: null,
   background: r.background,
   metadata: r.metadata,
@@ -265,6 +304,29 @@ export const step = (s: StepRecord, agent: AgentRecord | undefined): WireObject 
   error_type: s.errorType,
   error_data: s.errorData,
   status: s.status
+})
+
+// ---------------------------------------------------------------------------
+// Conversations
+// ---------------------------------------------------------------------------
+
+/**
+ * `Conversation`; `inContext` only where the real endpoint loads it (retrieve),
+ * since create and list return the ORM row without its message ids.
+ */
+export const conversation = (c: ConversationRecord, options: { readonly withContext: boolean }): WireObject => ({
+  created_by_id: Ids.defaultUserId,
+  last_updated_by_id: Ids.defaultUserId,
+  created_at: utcDateTime(c.createdAt),
+  updated_at: utcDateTime(c.updatedAt),
+  id: c.id,
+  agent_id: c.agentId,
+  summary: c.summary,
+  in_context_message_ids: options.withContext ? [...c.inContext] : [],
+  isolated_block_ids: [...c.isolatedBlockIds],
+  model: c.model,
+  model_settings: c.modelSettings,
+  last_message_at: c.lastMessageAt === null ? null : utcDateTime(c.lastMessageAt)
 })
 
 // ---------------------------------------------------------------------------

@@ -2,13 +2,14 @@
  * `/v1/agents/{agent_id}/messages[...]`: history, send (JSON or SSE), async
  * send and cancel.
  */
-import { Clock, Effect, Fiber, Stream } from "effect"
+import { Clock, Effect, Fiber } from "effect"
 import * as Errors from "../errors.js"
 import * as P from "../pydantic.js"
 import { checkHeaders, isSdkV1, optionalBody, Params, readBody, requiredBody } from "../request.js"
 import type { Handler } from "../response.js"
 import { json } from "../response.js"
 import * as Runs from "../runs.js"
+import * as Send from "../send.js"
 import type { ServerState } from "../state.js"
 import { UnknownCursor } from "../store.js"
 import * as Turn from "../turn.js"
@@ -35,19 +36,41 @@ export const listMessages: Handler = (state, req, pathParams) =>
     params.query("include_err", P.bool, null)
     const include = params.queryList("include_return_message_types", P.enumeration(Validate.messageTypes))
     yield* params.done
+    return yield* agentRecall(state, agentId, { before, after, limit, order, groupId, conversationId, include })
+  })
+
+/**
+ * `server.get_agent_recall_async`, the agents endpoint's history (also the
+ * conversations endpoint's agent-direct listing): absolute cursors, an unknown
+ * cursor is a 404, and a desc page still comes back oldest first.
+ */
+export const agentRecall = (
+  state: ServerState,
+  agentId: string,
+  query: {
+    readonly before: string | undefined
+    readonly after: string | undefined
+    readonly limit: number | null
+    readonly order: "asc" | "desc"
+    readonly groupId: string | undefined
+    readonly conversationId: string | undefined
+    readonly include: ReadonlyArray<string> | null
+  }
+) =>
+  Effect.gen(function*() {
     // validate_agent_exists_async raises LettaAgentNotFoundError, whose handler has a fixed text.
     if (!state.store.agents.has(agentId)) return yield* Errors.agentNotFoundShort()
+    const desc = query.order === "desc"
     const page = state.store.listMessages({ agentId }, {
-      after,
-      before,
-      limit,
-      ascending: order === "asc",
-      groupId,
-      conversationId
+      after: query.after,
+      before: query.before,
+      limit: query.limit,
+      ascending: !desc,
+      groupId: query.groupId,
+      conversationId: query.conversationId
     })
     if (page instanceof UnknownCursor) return yield* Errors.messageCursorNotFound(page.id, agentId)
-    const desc = order === "desc"
-    const messages = Wire.lettaMessagesFrom(page, { reverse: desc, include })
+    const messages = Wire.lettaMessagesFrom(page, { reverse: desc, include: query.include })
     // get_agent_recall_async reverses a desc page again, so both orders come back oldest first.
     if (desc) messages.reverse()
     return json(messages)
@@ -64,41 +87,6 @@ const streamingOptionErrors = (request: SendRequest): ReadonlyArray<string> => {
   if (request.background) errors.push("background can only be true when streaming=true")
   return errors
 }
-
-// str(LettaServiceUnavailableError): LettaError prefixes its code.
-const redisMissing = "INTERNAL_SERVER_ERROR: Background streaming requires Redis to be running. Please ensure Redis " +
-  "is properly configured. LETTA_REDIS_HOST: None, LETTA_REDIS_PORT: 6379"
-
-/** `StreamingService.create_agent_stream` in step mode, foreground. */
-const stream = (
-  state: ServerState,
-  agentId: string,
-  request: SendRequest,
-  runType: Runs.RunType
-) =>
-  Effect.gen(function*() {
-    const agent = yield* getAgent(state, agentId)
-    const now = yield* Clock.currentTimeMillis
-    const run = Runs.create(state.store, {
-      agent,
-      runType,
-      background: request.background,
-      requestConfig: Runs.requestConfig(request),
-      callbackUrl: null,
-      now
-    })
-    if (request.background) {
-      // This server has no Redis; the real one fails the same way after creating the run.
-      Runs.update(state.store, run, { status: "failed", error: redisMissing, now })
-      return yield* Errors.detail(503, redisMissing)
-    }
-    // Token streaming falls back to step mode, as the real server does for models it cannot token-stream.
-    Runs.update(state.store, run, { status: "running", now })
-    const events = Turn.events(run, Turn.execute(state.store, agent, run, request, now))
-    const frames = Turn.sseFrames(run, events, { includePings: request.include_pings, now })
-    Turn.finishStreamingRun(state.store, run, events, now)
-    return { _tag: "Sse" as const, frames: Stream.fromIterable(frames) }
-  })
 
 export const sendMessage: Handler = (state, req, pathParams) =>
   Effect.gen(function*() {
@@ -120,38 +108,13 @@ export const sendMessage: Handler = (state, req, pathParams) =>
         )
       }
     }
-    if (request.streaming) {
-      if (!isSdkV1(req)) return yield* Errors.streamingGate()
-      return yield* stream(state, agentId, request, "send_message")
-    }
-
+    if (request.streaming && !isSdkV1(req)) return yield* Errors.streamingGate()
     const agent = yield* getAgent(state, agentId)
-    const now = yield* Clock.currentTimeMillis
-    const run = Runs.create(state.store, {
-      agent,
-      runType: "send_message",
-      background: false,
-      requestConfig: Runs.requestConfig(request),
-      callbackUrl: null,
-      now
-    })
-    const result = Turn.execute(state.store, agent, run, request, now)
-    switch (result._tag) {
-      case "Completed": {
-        Runs.update(state.store, run, { status: "completed", stopReason: "end_turn", now })
-        run.ttftNs = run.totalDurationNs
-        return json(Turn.lettaResponse(Turn.events(run, result)))
-      }
-      case "LlmError": {
-        // The exception propagates: the run fails without a stop reason and app.py renders the provider error.
-        Runs.update(state.store, run, { status: "failed", error: result.spec.detail, now })
-        return yield* Errors.llmError(result.spec.status, result.spec.kind, result.spec.message, result.spec.detail)
-      }
-      case "Crash": {
-        Runs.update(state.store, run, { status: "failed", error: result.detail, now })
-        return yield* (result.exception === "ValueError" ? Errors.detail(400, result.detail) : Errors.unknownError())
-      }
-    }
+    const thread = { agent, conversation: null }
+    // This endpoint takes no lock (`should_lock=False`): concurrent sends are allowed.
+    return request.streaming
+      ? yield* Send.stream(state, { thread, runType: "send_message", lockKey: null }, request)
+      : yield* Send.step(state, { thread, runType: "send_message", lockKey: null, runConversationId: null }, request)
   })
 
 /** Deprecated `POST /v1/agents/{agent_id}/messages/stream`: always streams, no SDK gate. */
@@ -164,7 +127,12 @@ export const sendMessageStream: Handler = (state, req, pathParams) =>
     const request = params.body(requiredBody(body, Validate.streamingSendRequest), undefined)
     yield* params.done
     if (request === undefined) return yield* Errors.unknownError()
-    return yield* stream(state, agentId, { ...request, streaming: true }, "send_message_streaming")
+    const agent = yield* getAgent(state, agentId)
+    return yield* Send.stream(
+      state,
+      { thread: { agent, conversation: null }, runType: "send_message_streaming", lockKey: null },
+      { ...request, streaming: true }
+    )
   })
 
 /** The background half of `/messages/async`: waits `asyncRunDelay`, then runs the turn non-streaming. */
@@ -181,7 +149,7 @@ const processInBackground = (state: ServerState, runId: string, request: SendReq
       return
     }
     // Async runs go straight from `created` to a terminal status.
-    const result = Turn.execute(store, agent, run, request, now)
+    const result = Turn.execute(store, { agent, conversation: null }, run, request, now)
     if (result._tag === "Completed") {
       Runs.update(store, run, { status: "completed", stopReason: "end_turn", now })
       run.ttftNs = run.totalDurationNs
@@ -239,11 +207,11 @@ export const cancelMessage: Handler = (state, req, pathParams) =>
           .slice(0, 100)
           .map((r) => r.id)
     }
-    if (runIds.length === 0) return yield* Errors.detail(409, `CONFLICT: No active runs to cancel for agent ${agentId}`)
+    if (runIds.length === 0) return yield* Errors.noActiveRuns({ agentId })
     const now = yield* Clock.currentTimeMillis
     const results: Record<string, string> = {}
     for (const runId of runIds) {
-      const outcome = Runs.cancel(store, runId, now)
+      const outcome = Runs.cancel(store, state.redis, runId, now)
       // defineProperty: a run id such as "__proto__" must stay an ordinary key.
       Object.defineProperty(results, runId, {
         value: outcome === "failed" ? "failed" : "cancelled",

@@ -77,8 +77,7 @@ export const listRuns: Handler = (state, req) =>
       (effectiveStatuses === null || effectiveStatuses.length === 0 || effectiveStatuses.includes(r.status)) &&
       (stopReason === undefined || r.stopReason === stopReason) &&
       (background === undefined || r.background === background) &&
-      // Runs of this server never belong to a conversation.
-      conversationId === undefined
+      (conversationId === undefined || r.conversationId === conversationId)
     )
     const page = paginateRuns(matching, { before, after, ascending: sortAscending }, (id) => store.runs.get(id))
     return json(page.slice(0, limit).map(Wire.run))

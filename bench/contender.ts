@@ -1,0 +1,93 @@
+/**
+ * One benchmark contender, run in its own process so its memory is its own:
+ * `contender.ts <name> <url> <streams>` reads `<streams>` concurrent streams from the
+ * benchmark server and prints `{ events, ms, maxRssMb }` as JSON.
+ */
+import { Letta } from "@letta-ai/letta-client"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { Effect, Layer, Stream } from "effect"
+import { LettaClient } from "effect-letta"
+
+const [name, url, streamsArg] = process.argv.slice(2)
+const streams = Number(streamsArg)
+const agentId = "agent-3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b00"
+
+/** The baseline: fetch, split on blank lines, JSON.parse each `data:` payload. No validation. */
+const raw = async (): Promise<number> => {
+  const response = await fetch(`${url}/v1/agents/${agentId}/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ input: "x", streaming: true })
+  })
+  const reader = response.body!.getReader()
+  const decoder = new TextDecoder()
+  let buffer = ""
+  let events = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    buffer += decoder.decode(value, { stream: true })
+    const blocks = buffer.split("\n\n")
+    buffer = blocks.pop()!
+    for (const block of blocks) {
+      const data = block.slice(6)
+      if (data !== "[DONE]") {
+        JSON.parse(data)
+        events++
+      }
+    }
+  }
+  return events
+}
+
+/** The official SDK: its own SSE parser, JSON.parse, no validation. */
+const official = async (): Promise<number> => {
+  const client = new Letta({ baseURL: url, apiKey: "bench", maxRetries: 0 })
+  const stream = await client.agents.messages.create(agentId, {
+    streaming: true,
+    messages: [{ role: "user", content: "x" }]
+  })
+  let events = 0
+  for await (const _ of stream) events++
+  return events
+}
+
+/** This library: typed, Schema-validated messages with the end-of-stream rules. */
+const ours = (http: Layer.Layer<HttpClient.HttpClient>) => (count: number): Promise<number> =>
+  Effect.runPromise(
+    Effect.flatMap(LettaClient.LettaClient, (client) =>
+      Effect.forEach(
+        Array.from({ length: count }),
+        () => Stream.runCount(client.agents.messages.stream(agentId, { input: "x" }, { includePings: true })),
+        { concurrency: "unbounded" }
+      )).pipe(
+        Effect.map((counts) => counts.reduce((a, b) => a + b, 0)),
+        Effect.provide(LettaClient.layer({ baseUrl: url }).pipe(Layer.provide(http)))
+      )
+  )
+
+/** Runs `count` streams of a promise-based contender at once. */
+const concurrently = (one: () => Promise<number>) => async (count: number) =>
+  (await Promise.all(Array.from({ length: count }, one))).reduce((a, b) => a + b, 0)
+
+const contenders: Record<string, (count: number) => Promise<number>> = {
+  raw: concurrently(raw),
+  "@letta-ai/letta-client": concurrently(official),
+  "effect-letta (undici)": ours(NodeHttpClient.layerUndici),
+  "effect-letta (fetch)": ours(FetchHttpClient.layer)
+}
+
+const run = contenders[name]
+if (run === undefined) throw new Error(`unknown contender ${name}`)
+const started = performance.now()
+const events = await run(streams)
+const ms = performance.now() - started
+process.stdout.write(
+  JSON.stringify({
+    events,
+    ms,
+    maxRssMb: process.resourceUsage().maxRSS / 1024
+  }) + "\n"
+)

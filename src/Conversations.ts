@@ -1,0 +1,235 @@
+/**
+ * Conversations: separate threads with one agent. Send to one (streamed by default, or as
+ * JSON), page through its messages, cancel its runs. The id `default` with an `agent_id`
+ * addresses the agent's own thread. Reached as `client.conversations`.
+ *
+ * Sends to a conversation are serialized by the server: while a run holds it, another send
+ * fails with a `ConflictError` (reason `conversation_busy`) naming that run.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Schema, Stream } from "effect"
+import { settings as streamSettings, streamMessages } from "./internal/lettaStream.js"
+import { clientSideTypeFilter, first, last, messageIdOf, reversed, walk } from "./internal/paging.js"
+import { path } from "./internal/path.js"
+import { encodeInput, type Transport } from "./internal/transport.js"
+import type * as LettaError from "./LettaError.js"
+import { Conversation, CreateConversation } from "./schema/conversations.js"
+import { LettaMessage } from "./schema/messages.js"
+import type { LettaStreamingMessage } from "./schema/messages.js"
+import { ConversationCancelParams, ConversationMessageListParams } from "./schema/params.js"
+import { ConversationMessageRequest, type ConversationMessageRequestEncoded } from "./schema/requests.js"
+import { CancelRunsResponse, LettaResponse } from "./schema/responses.js"
+import type * as Streaming from "./Streaming.js"
+
+/**
+ * The body of a non-streaming send: the streaming options do not apply.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateRequest
+  extends Omit<ConversationMessageRequestEncoded, "streaming" | "stream_tokens" | "include_pings" | "background">
+{}
+
+/**
+ * The body of a streaming send: everything but `streaming`, which the operation sets.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamRequest extends Omit<ConversationMessageRequestEncoded, "streaming"> {}
+
+/**
+ * The operations on a conversation's messages.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConversationMessagesApi {
+  /**
+   * Sends a message and waits for the whole reply as JSON (`streaming: false`, which this
+   * endpoint does not default to).
+   */
+  readonly create: (
+    conversationId: string,
+    request: CreateRequest
+  ) => Effect.Effect<LettaResponse, LettaError.LettaError>
+  /** Sends a message and streams the turn; the same end-of-stream rules as `agents.messages.stream`. */
+  readonly stream: (
+    conversationId: string,
+    request: StreamRequest,
+    options?: Streaming.StreamOptions | undefined
+  ) => Stream.Stream<LettaStreamingMessage, LettaError.LettaError>
+  /**
+   * Every message of the conversation, across pages, in `params.order` (default `desc`:
+   * newest first). Pass `agent_id` with the `default` conversation.
+   */
+  readonly list: (
+    conversationId: string,
+    params?: ConversationMessageListParams | undefined
+  ) => Stream.Stream<LettaMessage, LettaError.LettaError>
+  /** One page, as the server returns it. */
+  readonly listPage: (
+    conversationId: string,
+    params?: ConversationMessageListParams | undefined
+  ) => Effect.Effect<ReadonlyArray<LettaMessage>, LettaError.LettaError>
+}
+
+/**
+ * The operations on `/v1/conversations`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConversationsApi {
+  /** Creates a conversation with an agent. */
+  readonly create: (
+    agentId: string,
+    request?: typeof CreateConversation.Encoded | undefined
+  ) => Effect.Effect<Conversation, LettaError.LettaError>
+  /** Reads a conversation. */
+  readonly retrieve: (conversationId: string) => Effect.Effect<Conversation, LettaError.LettaError>
+  /** Cancels the conversation's created and running runs. */
+  readonly cancel: (
+    conversationId: string,
+    params?: ConversationCancelParams | undefined
+  ) => Effect.Effect<CancelRunsResponse, LettaError.LettaError>
+  /** The conversation's messages. */
+  readonly messages: ConversationMessagesApi
+}
+
+const MessagePage = Schema.Array(LettaMessage)
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ * @internal
+ */
+export const make = (transport: Transport): ConversationsApi => {
+  const create = Effect.fn("Conversations.create")(
+    function*(agentId: string, request?: typeof CreateConversation.Encoded) {
+      yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)
+      const body = yield* encodeInput("Conversations.create", CreateConversation, request ?? {})
+      return yield* transport.json({
+        operation: "Conversations.create",
+        method: "POST",
+        path: path`/v1/conversations/`,
+        query: { agent_id: agentId },
+        body,
+        response: Conversation
+      })
+    }
+  )
+
+  const retrieve = Effect.fn("Conversations.retrieve")(function*(conversationId: string) {
+    yield* Effect.annotateCurrentSpan("letta.conversation_id", conversationId)
+    return yield* transport.json({
+      operation: "Conversations.retrieve",
+      method: "GET",
+      path: path`/v1/conversations/${conversationId}`,
+      response: Conversation
+    })
+  })
+
+  const cancel = Effect.fn("Conversations.cancel")(function*(conversationId: string, params?: ConversationCancelParams) {
+    yield* Effect.annotateCurrentSpan("letta.conversation_id", conversationId)
+    const query = yield* encodeInput("Conversations.cancel", ConversationCancelParams, params ?? {})
+    return yield* transport.json({
+      operation: "Conversations.cancel",
+      method: "POST",
+      path: path`/v1/conversations/${conversationId}/cancel`,
+      query,
+      response: CancelRunsResponse
+    })
+  })
+
+  const createMessage = Effect.fn("Conversations.messages.create")(
+    function*(conversationId: string, request: CreateRequest) {
+      yield* Effect.annotateCurrentSpan("letta.conversation_id", conversationId)
+      const body = yield* encodeInput("Conversations.messages.create", ConversationMessageRequest, {
+        ...request,
+        streaming: false
+      })
+      const response = yield* transport.json({
+        operation: "Conversations.messages.create",
+        method: "POST",
+        path: path`/v1/conversations/${conversationId}/messages`,
+        body,
+        response: LettaResponse
+      })
+      yield* Effect.annotateCurrentSpan("letta.stop_reason", response.stop_reason.stop_reason)
+      return response
+    }
+  )
+
+  const stream = (conversationId: string, request: StreamRequest, options?: Streaming.StreamOptions) =>
+    Effect.gen(function*() {
+      const operation = "Conversations.messages.stream"
+      const body = yield* encodeInput(operation, ConversationMessageRequest, { ...request, streaming: true })
+      const built = yield* transport.buildRequest({
+        operation,
+        method: "POST",
+        path: path`/v1/conversations/${conversationId}/messages`,
+        body: { include_pings: true, ...body },
+        accept: "text/event-stream"
+      })
+      return streamMessages(transport, built, streamSettings(transport.streamTimeouts, options))
+    }).pipe(
+      Stream.unwrap,
+      Stream.withSpan("Conversations.messages.stream", { attributes: { "letta.conversation_id": conversationId } })
+    )
+
+  const fetchPage = (operation: string, conversationId: string, query: ConversationMessageListParams) =>
+    transport.json({
+      operation,
+      method: "GET",
+      path: path`/v1/conversations/${conversationId}/messages`,
+      query,
+      response: MessagePage
+    })
+
+  const listPage = Effect.fn("Conversations.messages.listPage")(
+    function*(conversationId: string, params?: ConversationMessageListParams) {
+      yield* Effect.annotateCurrentSpan("letta.conversation_id", conversationId)
+      const query = yield* encodeInput("Conversations.messages.listPage", ConversationMessageListParams, params ?? {})
+      return yield* fetchPage("Conversations.messages.listPage", conversationId, query)
+    }
+  )
+
+  // Cursors are absolute message ids. A real conversation returns `desc` pages newest first;
+  // `default` takes the agents endpoint's path, whose `desc` pages come oldest first
+  // (PROTOCOL.md §5). This endpoint ignores unknown cursors, which the walk's repeat check
+  // turns into an error instead of a loop.
+  const list = (conversationId: string, params?: ConversationMessageListParams) =>
+    Effect.map(encodeInput("Conversations.messages.list", ConversationMessageListParams, params ?? {}), (query) => {
+      const filter = clientSideTypeFilter(query)
+      const descending = (query.order ?? "desc") === "desc"
+      const agentsPath = conversationId === "default"
+      return filter.apply(walk({
+        operation: "Conversations.messages.list",
+        endpoint: `/v1/conversations/${conversationId}/messages`,
+        cursorParam: descending ? "before" : "after",
+        start: descending ? query.before : query.after,
+        fetch: (cursor) =>
+          fetchPage("Conversations.messages.list", conversationId, {
+            ...filter.query,
+            order: descending ? "desc" : "asc",
+            [descending ? "before" : "after"]: cursor
+          }),
+        cursorItem: descending && agentsPath ? first : last,
+        emitOrder: descending && agentsPath ? reversed : undefined,
+        idOf: messageIdOf
+      }))
+    }).pipe(
+      Stream.unwrap,
+      Stream.withSpan("Conversations.messages.list", { attributes: { "letta.conversation_id": conversationId } })
+    )
+
+  return {
+    create,
+    retrieve,
+    cancel,
+    messages: { create: createMessage, stream, list, listPage }
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * Turns a Letta SSE response into a typed `Stream`, with the end-of-stream rules of
+ * PROTOCOL.md §1.4 and §4: `[DONE]` ends it; `event: error` fails it (after everything
+ * before it was delivered); `event: cancelled` or `stop_reason: "cancelled"` end it as
+ * cancelled; reading stops at the first terminal event instead of waiting for EOF; and an
+ * EOF before any terminal event is a truncation, never a success. It also applies the three
+ * time limits (headers, idle, total).
+ */
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Channel, Chunk, Duration, Effect, Either, Schema, Stream } from "effect"
+import * as LettaError from "../LettaError.js"
+import { LettaStreamingMessage } from "../schema/messages.js"
+import * as Sse from "../Sse.js"
+import * as Streaming from "../Streaming.js"
+import { describeUrl, maxErrorBodyBytes, readBounded } from "./httpErrors.js"
+import { clip } from "./text.js"
+import { describeParseError, type Transport } from "./transport.js"
+
+/** The three time limits of a stream. */
+export interface StreamTimeouts {
+  /** From sending the request to its response headers. */
+  readonly headers: Duration.Duration
+  /** Between two events (pings count). */
+  readonly idle: Duration.Duration
+  /** For the whole stream. */
+  readonly total: Duration.Duration
+}
+
+/** What a caller can choose about one stream. */
+export interface StreamSettings {
+  readonly timeouts: StreamTimeouts
+  /** Emit pings too (they are always read: they reset the idle timer and carry the run id). */
+  readonly includePings: boolean
+  /** A frame that does not decode fails the stream, or is logged and skipped. */
+  readonly onMalformedEvent: "fail" | "skip"
+  /** The largest event accepted, in characters. */
+  readonly maxEventSize: number
+}
+
+/** Resolves a call's options over the client's defaults. */
+export const settings = (
+  defaults: Streaming.Timeouts | undefined,
+  options: Streaming.StreamOptions | undefined
+): StreamSettings => {
+  const pick = (key: keyof Streaming.Timeouts) =>
+    Duration.decode(options?.timeouts?.[key] ?? defaults?.[key] ?? Streaming.defaultTimeouts[key])
+  return {
+    timeouts: { headers: pick("headers"), idle: pick("idle"), total: pick("total") },
+    includePings: options?.includePings ?? false,
+    onMalformedEvent: options?.onMalformedEvent ?? "fail",
+    maxEventSize: options?.maxEventSize ?? Sse.defaultMaxEventSize
+  }
+}
+
+const decodeMessage = Schema.decodeUnknownEither(LettaStreamingMessage)
+
+interface Context {
+  readonly method: string
+  readonly url: string
+  readonly settings: StreamSettings
+}
+
+/** What an `event: error` frame says, in either of the server's two shapes. */
+const streamError = (data: string, runId: string | undefined): LettaError.StreamError => {
+  let json: unknown
+  try {
+    json = JSON.parse(data)
+  } catch {
+    return new LettaError.StreamError({ errorType: "unknown", serverMessage: clip(data), runId })
+  }
+  const record = typeof json === "object" && json !== null ? json as Record<string, unknown> : {}
+  const text = (key: string) => (typeof record[key] === "string" ? record[key] as string : undefined)
+  // `{"error": "<str>", "code": "INTERNAL_SERVER_ERROR"}` from the streaming wrapper, or a
+  // `LettaErrorMessage`.
+  const wrapper = text("error")
+  return new LettaError.StreamError({
+    errorType: text("error_type") ?? text("code") ?? "unknown",
+    serverMessage: text("message") ?? wrapper ?? clip(data),
+    detail: text("detail"),
+    runId: text("run_id") ?? runId,
+    seqId: typeof record.seq_id === "number" ? record.seq_id : undefined
+  })
+}
+
+/** The interpretation of SSE events as Letta messages, as one stateful pass. */
+const interpret = (context: Context) =>
+  Channel.suspend(() => {
+    let runId: string | undefined
+    let seqId: number | undefined
+    let index = 0
+    const skipped: Array<string> = []
+
+    type Outcome = "continue" | "end" | LettaError.LettaError
+
+    const handle = (event: Sse.Event, out: Array<LettaStreamingMessage>): Outcome => {
+      index++
+      if (event.event === "error") return streamError(event.data, runId)
+      if (event.event === "cancelled") return new LettaError.StreamCancelledError({ runId })
+      if (event.data === "[DONE]") return "end"
+      let json: unknown
+      try {
+        json = JSON.parse(event.data)
+      } catch (error) {
+        return malformed(event, `event ${index} is not JSON (${String(error)})`)
+      }
+      const decoded = decodeMessage(json)
+      if (Either.isLeft(decoded)) return malformed(event, `event ${index}: ${describeParseError(decoded.left)}`)
+      const message = decoded.right
+      if ("run_id" in message && typeof message.run_id === "string") runId = message.run_id
+      if ("seq_id" in message && typeof message.seq_id === "number") seqId = message.seq_id
+      if (message.message_type === "ping") {
+        if (context.settings.includePings) out.push(message)
+        return "continue"
+      }
+      out.push(message)
+      return message.message_type === "stop_reason" && message.stop_reason === "cancelled"
+        ? new LettaError.StreamCancelledError({ runId })
+        : "continue"
+    }
+
+    const malformed = (event: Sse.Event, description: string): Outcome => {
+      if (context.settings.onMalformedEvent === "skip") {
+        skipped.push(`${description} — data: ${clip(event.data, 200)}`)
+        return "continue"
+      }
+      return new LettaError.DecodeError({
+        method: context.method,
+        url: context.url,
+        description,
+        excerpt: clip(event.data)
+      })
+    }
+
+    const flushSkipped = Effect.suspend(() => {
+      const lines = skipped.splice(0)
+      return lines.length === 0
+        ? Effect.void
+        : Effect.forEach(lines, (line) => Effect.logWarning(`skipped a stream event that does not decode: ${line}`), {
+          discard: true
+        })
+    })
+
+    const loop: Channel.Channel<
+      Chunk.Chunk<LettaStreamingMessage>,
+      Chunk.Chunk<Sse.Item>,
+      LettaError.LettaError,
+      LettaError.LettaError,
+      void,
+      unknown
+    > = Channel.readWithCause({
+      onInput: (items: Chunk.Chunk<Sse.Item>) => {
+        const out: Array<LettaStreamingMessage> = []
+        for (const item of items) {
+          if (item._tag === "Retry") continue
+          const outcome = handle(item, out)
+          if (outcome === "continue") continue
+          // A terminal event: deliver what came before it, then stop reading. Ending the
+          // stream here closes the response, without waiting for the server's EOF.
+          const emitted = Channel.write(Chunk.unsafeFromArray(out)).pipe(Channel.zipRight(Channel.fromEffect(flushSkipped)))
+          return outcome === "end" ? emitted : Channel.zipRight(emitted, Channel.fail(outcome))
+        }
+        return Channel.write(Chunk.unsafeFromArray(out)).pipe(
+          Channel.zipRight(Channel.fromEffect(flushSkipped)),
+          Channel.zipRight(loop)
+        )
+      },
+      onFailure: (cause) => Channel.failCause(cause),
+      onDone: () =>
+        Channel.fail(new LettaError.StreamTruncatedError({ method: context.method, url: context.url, runId, seqId }))
+    })
+    return loop
+  })
+
+/** The response is not an event stream: say what it is instead of streaming nothing. */
+const notAStream = (response: HttpClientResponse.HttpClientResponse, method: string, url: string) =>
+  readBounded(response.stream, maxErrorBodyBytes).pipe(
+    Effect.map(({ bytes }) => new TextDecoder().decode(bytes)),
+    Effect.orElseSucceed(() => ""),
+    Effect.flatMap((text) =>
+      Effect.fail(
+        new LettaError.DecodeError({
+          method,
+          url,
+          description: `expected an event stream, got ${response.headers["content-type"] ?? "no content type"}`,
+          excerpt: clip(text)
+        })
+      )
+    )
+  )
+
+/**
+ * Sends `request` and streams its events as typed messages, under the given settings. Each
+ * run of the returned stream sends the request anew.
+ */
+export const streamMessages = (
+  transport: Transport,
+  request: HttpClientRequest.HttpClientRequest,
+  settings: StreamSettings
+): Stream.Stream<LettaStreamingMessage, LettaError.LettaError> => {
+  const method = request.method
+  const context = (url: string): Context => ({ method, url, settings })
+  const timeout = (limit: "headers" | "idle" | "total", duration: Duration.Duration, url: string) =>
+    new LettaError.TimeoutError({ method, url, limit, timeout: duration })
+  return Stream.unwrap(
+    Effect.gen(function*() {
+      const response = yield* transport.execute(request).pipe(
+        Effect.timeoutFail({
+          duration: settings.timeouts.headers,
+          onTimeout: () => timeout("headers", settings.timeouts.headers, describeUrl(request.url))
+        })
+      )
+      const url = describeUrl(response.request.url)
+      if (!(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+        return yield* notAStream(response, method, url)
+      }
+      return response.stream.pipe(
+        Stream.mapError((error) =>
+          new LettaError.TransportError({ method, url, phase: "response", description: error.message })
+        ),
+        Sse.decode({ maxEventSize: settings.maxEventSize }),
+        Stream.mapError((error) =>
+          error._tag === "EventTooLargeError"
+            ? new LettaError.DecodeError({ method, url, description: error.message, excerpt: "" })
+            : error
+        ),
+        Stream.timeoutFail(() => timeout("idle", settings.timeouts.idle, url), settings.timeouts.idle),
+        Stream.pipeThroughChannelOrFail(interpret(context(url)))
+      )
+    })
+  ).pipe(
+    Stream.interruptWhen(
+      Effect.sleep(settings.timeouts.total).pipe(
+        Effect.zipRight(Effect.fail(timeout("total", settings.timeouts.total, describeUrl(request.url))))
+      )
+    )
+  )
+}

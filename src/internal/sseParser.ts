@@ -1,0 +1,178 @@
+/**
+ * The incremental Server-Sent Events parser behind `Sse.decode`, following the WHATWG
+ * EventSource parsing rules. It is plain synchronous code over whole chunks: UTF-8 is
+ * decoded by a streaming `TextDecoder` (multi-byte characters split across chunks, a
+ * leading BOM), and each chunk is scanned once with `indexOf`, so the work is linear in
+ * the input whatever its chunking. A line split across chunks is kept as pieces and joined
+ * once, never rescanned.
+ */
+
+/** A dispatched event. `id` is the last event id seen so far (it persists across events). */
+export interface SseEvent {
+  readonly _tag: "Event"
+  readonly event: string
+  readonly data: string
+  readonly id: string
+}
+
+/** A `retry:` field: the reconnection time the server asks for, reported and nothing more. */
+export interface SseRetry {
+  readonly _tag: "Retry"
+  readonly millis: number
+}
+
+/** What the parser emits. */
+export type SseItem = SseEvent | SseRetry
+
+const LF = 10
+const COLON = 58
+const SPACE = 32
+const digitsOnly = /^\d+$/
+
+/**
+ * A parser for one stream. `push` returns the items the chunk completes, or `undefined`
+ * once an event grows past `maxEventSize` characters (the stream should then fail).
+ */
+export class SseParser {
+  private readonly decoder = new TextDecoder("utf-8")
+  /** Pieces of the line not yet ended, and their total length. */
+  private pieces: Array<string> = []
+  private piecesLength = 0
+  /** The previous chunk ended with CR: a LF opening this one belongs to that line end. */
+  private afterCR = false
+  /** The event being built. */
+  private data: Array<string> = []
+  private eventSize = 0
+  private eventType = ""
+  private lastEventId = ""
+  private out: Array<SseItem> = []
+  private tooLarge = false
+
+  constructor(readonly maxEventSize: number) {}
+
+  /** Feeds a chunk of bytes; returns the items it completes (possibly none). */
+  push(bytes: Uint8Array): Array<SseItem> | undefined {
+    return this.pushText(this.decoder.decode(bytes, { stream: true }))
+  }
+
+  /**
+   * The input ended. Whatever is pending is discarded: an event not closed by a blank line
+   * is never dispatched.
+   */
+  end(): void {
+    this.decoder.decode()
+    this.pieces = []
+    this.data = []
+  }
+
+  /** Feeds already-decoded text (used by `push`, and by tests). */
+  pushText(text: string): Array<SseItem> | undefined {
+    if (this.tooLarge) return undefined
+    this.out = []
+    let start = 0
+    if (this.afterCR) {
+      this.afterCR = false
+      if (text.length > 0 && text.charCodeAt(0) === LF) start = 1
+    }
+    // Letta never sends CR, so its position is usually found once per chunk (-1) and the
+    // loop runs on `indexOf("\n")` alone.
+    let nextLF = text.indexOf("\n", start)
+    let nextCR = text.indexOf("\r", start)
+    while (nextLF !== -1 || nextCR !== -1) {
+      const end = nextCR === -1 || (nextLF !== -1 && nextLF < nextCR) ? nextLF : nextCR
+      const tail = text.slice(start, end)
+      let line: string
+      if (this.pieces.length === 0) {
+        line = tail
+      } else {
+        this.pieces.push(tail)
+        line = this.pieces.join("")
+        this.pieces = []
+        this.piecesLength = 0
+      }
+      if (!this.line(line)) return undefined
+      start = end + 1
+      if (end === nextCR) {
+        if (start === text.length) {
+          this.afterCR = true
+        } else if (text.charCodeAt(start) === LF) {
+          start++
+        }
+        nextCR = text.indexOf("\r", start)
+        if (nextLF !== -1 && nextLF < start) nextLF = text.indexOf("\n", start)
+      } else {
+        nextLF = text.indexOf("\n", start)
+        if (nextCR !== -1 && nextCR < start) nextCR = text.indexOf("\r", start)
+      }
+    }
+    if (start < text.length) {
+      const rest = start === 0 ? text : text.slice(start)
+      this.pieces.push(rest)
+      this.piecesLength += rest.length
+      if (this.eventSize + this.piecesLength > this.maxEventSize) return this.fail()
+    }
+    return this.out
+  }
+
+  private fail(): undefined {
+    this.tooLarge = true
+    this.pieces = []
+    this.data = []
+    return undefined
+  }
+
+  /** Processes one complete line; false when the event grew too large. */
+  private line(line: string): boolean {
+    if (line.length === 0) {
+      this.dispatch()
+      return true
+    }
+    if (line.charCodeAt(0) === COLON) return true
+    const colon = line.indexOf(":")
+    let field: string
+    let value: string
+    if (colon === -1) {
+      field = line
+      value = ""
+    } else {
+      field = colon === 4 && line.startsWith("data") ? "data" : line.slice(0, colon)
+      value = line.charCodeAt(colon + 1) === SPACE ? line.slice(colon + 2) : line.slice(colon + 1)
+    }
+    switch (field) {
+      case "data": {
+        this.data.push(value)
+        this.eventSize += value.length + 1
+        if (this.eventSize > this.maxEventSize) {
+          this.fail()
+          return false
+        }
+        return true
+      }
+      case "event":
+        this.eventType = value
+        return true
+      case "id":
+        if (!value.includes("\0")) this.lastEventId = value
+        return true
+      case "retry":
+        if (digitsOnly.test(value)) this.out.push({ _tag: "Retry", millis: Number(value) })
+        return true
+      default:
+        return true
+    }
+  }
+
+  private dispatch(): void {
+    if (this.data.length > 0) {
+      this.out.push({
+        _tag: "Event",
+        event: this.eventType === "" ? "message" : this.eventType,
+        data: this.data.length === 1 ? this.data[0] : this.data.join("\n"),
+        id: this.lastEventId
+      })
+    }
+    this.data = []
+    this.eventSize = 0
+    this.eventType = ""
+  }
+}
