@@ -18,7 +18,10 @@ export const serve = async (bodyFor: (path: string) => Buffer) => {
           const end = Math.min(offset + 65_536, body.length)
           const ok = res.write(body.subarray(offset, end))
           offset = end
-          if (!ok) return res.once("drain", pump)
+          if (!ok) {
+            res.once("drain", pump)
+            return
+          }
         }
         res.end()
       }

@@ -13,16 +13,15 @@
  * @since 0.1.0
  */
 import { Chunk, Stream } from "effect"
-import {
+import type {
   ApprovalRequestMessage,
   AssistantMessage,
   HiddenReasoningMessage,
-  type LettaStreamingMessage,
+  LettaStreamingMessage,
   ReasoningMessage,
   ToolCallMessage
 } from "./schema/messages.js"
-import { TextContent } from "./schema/content.js"
-import { ToolCall, type ToolCallDelta } from "./schema/tools.js"
+import type { ToolCall, ToolCallDelta } from "./schema/tools.js"
 
 /**
  * One step of an accumulated stream: a message as it grows (`Partial`, for live UIs) or a
@@ -120,27 +119,21 @@ const merge = (part: Part, delta: Delta) => {
 /** The merged message: the first delta's fields, the latest `seq_id`, the grown content. */
 const build = (part: Part): LettaStreamingMessage => {
   const base = { ...part.first, seq_id: part.last.seq_id }
-  // Inputs were validated when decoded; merging keeps every field well-typed.
-  const trusted = true
   switch (base.message_type) {
     case "reasoning_message":
-      return new ReasoningMessage({ ...base, reasoning: part.text, signature: part.signature ?? base.signature }, trusted)
+      return { ...base, reasoning: part.text, signature: part.signature ?? base.signature }
     case "hidden_reasoning_message":
-      return new HiddenReasoningMessage({ ...base, hidden_reasoning: part.text }, trusted)
+      return { ...base, hidden_reasoning: part.text }
     case "assistant_message":
-      return new AssistantMessage(
-        { ...base, content: part.asParts ? [new TextContent({ text: part.text }, trusted)] : part.text },
-        trusted
-      )
+      return { ...base, content: part.asParts ? [{ type: "text", text: part.text }] : part.text }
     case "tool_call_message":
     case "approval_request_message": {
-      const calls = part.calls.map((call) =>
-        new ToolCall({ name: call.name, arguments: call.arguments, tool_call_id: call.toolCallId }, trusted)
-      )
-      const fields = { ...base, tool_call: calls[0] ?? base.tool_call, tool_calls: calls }
-      return base.message_type === "tool_call_message"
-        ? new ToolCallMessage(fields as ToolCallMessage, trusted)
-        : new ApprovalRequestMessage(fields as ApprovalRequestMessage, trusted)
+      const calls: Array<ToolCall> = part.calls.map((call) => ({
+        name: call.name,
+        arguments: call.arguments,
+        tool_call_id: call.toolCallId
+      }))
+      return { ...base, tool_call: calls[0] ?? base.tool_call, tool_calls: calls }
     }
   }
 }

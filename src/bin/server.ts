@@ -1,23 +1,25 @@
 #!/usr/bin/env node
 /**
- * `effect-letta-server --port N [--api-key KEY]`: runs the Letta-compatible
- * test server on 127.0.0.1 until SIGINT or SIGTERM.
+ * `effect-letta-server --port N [--api-key KEY] [--keepalive-interval SECONDS]`:
+ * runs the Letta-compatible test server on 127.0.0.1 until SIGINT or SIGTERM.
  *
  * @since 0.1.0
  */
-import { Cause, Effect, Exit, Fiber, Option, Redacted } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, Option, Redacted } from "effect"
 import { LettaTestServer } from "../testing/index.js"
 
-const usage = "usage: effect-letta-server [--port N] [--api-key KEY]\n"
+const usage = "usage: effect-letta-server [--port N] [--api-key KEY] [--keepalive-interval SECONDS]\n"
 
 interface Args {
   readonly port: number
   readonly apiKey: string | undefined
+  readonly keepaliveSeconds: number | undefined
 }
 
 const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
   let port = 8283
   let apiKey: string | undefined
+  let keepaliveSeconds: number | undefined
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined]
@@ -35,6 +37,14 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
         if (apiKey === undefined || apiKey === "") return "missing value for --api-key\n"
         break
       }
+      case "--keepalive-interval": {
+        // Like LETTA_KEEPALIVE_INTERVAL: seconds, fractions allowed.
+        const text = value()
+        const n = text === undefined || text.trim() === "" ? Number.NaN : Number(text)
+        if (!Number.isFinite(n) || n <= 0) return `invalid --keepalive-interval: ${text ?? "(missing)"}\n`
+        keepaliveSeconds = n
+        break
+      }
       case "-h":
       case "--help":
         return ""
@@ -42,7 +52,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
         return `unknown argument: ${arg}\n`
     }
   }
-  return { port, apiKey }
+  return { port, apiKey, keepaliveSeconds }
 }
 
 const args = parseArgs(process.argv.slice(2))
@@ -55,7 +65,8 @@ const program = Effect.scoped(
   Effect.gen(function*() {
     const server = yield* LettaTestServer.make({
       port: args.port,
-      apiKey: args.apiKey === undefined ? undefined : Redacted.make(args.apiKey)
+      apiKey: args.apiKey === undefined ? undefined : Redacted.make(args.apiKey),
+      keepaliveInterval: args.keepaliveSeconds === undefined ? undefined : Duration.seconds(args.keepaliveSeconds)
     })
     yield* Effect.sync(() => process.stdout.write(`listening on ${server.url}\n`))
     return yield* Effect.never

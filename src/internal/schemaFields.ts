@@ -54,7 +54,7 @@ export const JsonValue: Schema.Schema<unknown> = Schema.Unknown.annotations({
  * A key of an open JSON object. Generated keys skip `__proto__`, which `JSON.parse` makes an
  * own property but plain object assignment does not, so it cannot round-trip.
  */
-const ObjectKey = Schema.String.annotations({
+export const ObjectKey = Schema.String.annotations({
   arbitrary: () => (fc) => fc.string().filter((key) => key !== "__proto__")
 })
 

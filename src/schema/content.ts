@@ -14,10 +14,16 @@ import { JsonObject, nullable, tag } from "../internal/schemaFields.js"
  * @since 0.1.0
  * @category image sources
  */
-export class UrlImage extends Schema.Class<UrlImage>("UrlImage")({
+export const UrlImage = Schema.Struct({
   type: tag("url"),
   url: Schema.String
-}) {}
+}).annotations({ identifier: "UrlImage" })
+
+/**
+ * @since 0.1.0
+ * @category image sources
+ */
+export interface UrlImage extends Schema.Schema.Type<typeof UrlImage> {}
 
 /**
  * An image embedded as base64 data.
@@ -25,12 +31,18 @@ export class UrlImage extends Schema.Class<UrlImage>("UrlImage")({
  * @since 0.1.0
  * @category image sources
  */
-export class Base64Image extends Schema.Class<Base64Image>("Base64Image")({
+export const Base64Image = Schema.Struct({
   type: tag("base64"),
   media_type: Schema.String,
   data: Schema.String,
   detail: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "Base64Image" })
+
+/**
+ * @since 0.1.0
+ * @category image sources
+ */
+export interface Base64Image extends Schema.Schema.Type<typeof Base64Image> {}
 
 /**
  * An image stored by Letta, referenced by its file id.
@@ -38,13 +50,19 @@ export class Base64Image extends Schema.Class<Base64Image>("Base64Image")({
  * @since 0.1.0
  * @category image sources
  */
-export class LettaImage extends Schema.Class<LettaImage>("LettaImage")({
+export const LettaImage = Schema.Struct({
   type: tag("letta"),
   file_id: Schema.String,
   media_type: nullable(Schema.String),
   data: nullable(Schema.String),
   detail: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "LettaImage" })
+
+/**
+ * @since 0.1.0
+ * @category image sources
+ */
+export interface LettaImage extends Schema.Schema.Type<typeof LettaImage> {}
 
 /**
  * Where an image part's bytes come from, discriminated by `type`.
@@ -66,11 +84,17 @@ export type ImageSource = typeof ImageSource.Type
  * @since 0.1.0
  * @category content parts
  */
-export class TextContent extends Schema.Class<TextContent>("TextContent")({
+export const TextContent = Schema.Struct({
   type: tag("text"),
   text: Schema.String,
   signature: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "TextContent" })
+
+/**
+ * @since 0.1.0
+ * @category content parts
+ */
+export interface TextContent extends Schema.Schema.Type<typeof TextContent> {}
 
 /**
  * An image part.
@@ -78,10 +102,16 @@ export class TextContent extends Schema.Class<TextContent>("TextContent")({
  * @since 0.1.0
  * @category content parts
  */
-export class ImageContent extends Schema.Class<ImageContent>("ImageContent")({
+export const ImageContent = Schema.Struct({
   type: tag("image"),
   source: ImageSource
-}) {}
+}).annotations({ identifier: "ImageContent" })
+
+/**
+ * @since 0.1.0
+ * @category content parts
+ */
+export interface ImageContent extends Schema.Schema.Type<typeof ImageContent> {}
 
 /**
  * A tool call recorded as content (provider-native format).
@@ -89,13 +119,19 @@ export class ImageContent extends Schema.Class<ImageContent>("ImageContent")({
  * @since 0.1.0
  * @category content parts
  */
-export class ToolCallContent extends Schema.Class<ToolCallContent>("ToolCallContent")({
+export const ToolCallContent = Schema.Struct({
   type: tag("tool_call"),
   id: Schema.String,
   name: Schema.String,
   input: JsonObject,
   signature: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "ToolCallContent" })
+
+/**
+ * @since 0.1.0
+ * @category content parts
+ */
+export interface ToolCallContent extends Schema.Schema.Type<typeof ToolCallContent> {}
 
 /**
  * A tool result recorded as content.
@@ -103,12 +139,18 @@ export class ToolCallContent extends Schema.Class<ToolCallContent>("ToolCallCont
  * @since 0.1.0
  * @category content parts
  */
-export class ToolReturnContent extends Schema.Class<ToolReturnContent>("ToolReturnContent")({
+export const ToolReturnContent = Schema.Struct({
   type: tag("tool_return"),
   tool_call_id: Schema.String,
   content: Schema.String,
   is_error: Schema.Boolean
-}) {}
+}).annotations({ identifier: "ToolReturnContent" })
+
+/**
+ * @since 0.1.0
+ * @category content parts
+ */
+export interface ToolReturnContent extends Schema.Schema.Type<typeof ToolReturnContent> {}
 
 /**
  * Reasoning text produced by the model.
@@ -116,12 +158,18 @@ export class ToolReturnContent extends Schema.Class<ToolReturnContent>("ToolRetu
  * @since 0.1.0
  * @category content parts
  */
-export class ReasoningContent extends Schema.Class<ReasoningContent>("ReasoningContent")({
+export const ReasoningContent = Schema.Struct({
   type: tag("reasoning"),
   is_native: Schema.Boolean,
   reasoning: Schema.String,
   signature: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "ReasoningContent" })
+
+/**
+ * @since 0.1.0
+ * @category content parts
+ */
+export interface ReasoningContent extends Schema.Schema.Type<typeof ReasoningContent> {}
 
 /**
  * Reasoning the provider redacted; `data` is opaque.
@@ -129,10 +177,16 @@ export class ReasoningContent extends Schema.Class<ReasoningContent>("ReasoningC
  * @since 0.1.0
  * @category content parts
  */
-export class RedactedReasoningContent extends Schema.Class<RedactedReasoningContent>("RedactedReasoningContent")({
+export const RedactedReasoningContent = Schema.Struct({
   type: tag("redacted_reasoning"),
   data: Schema.String
-}) {}
+}).annotations({ identifier: "RedactedReasoningContent" })
+
+/**
+ * @since 0.1.0
+ * @category content parts
+ */
+export interface RedactedReasoningContent extends Schema.Schema.Type<typeof RedactedReasoningContent> {}
 
 /**
  * Reasoning the provider left out of the response.
@@ -140,10 +194,16 @@ export class RedactedReasoningContent extends Schema.Class<RedactedReasoningCont
  * @since 0.1.0
  * @category content parts
  */
-export class OmittedReasoningContent extends Schema.Class<OmittedReasoningContent>("OmittedReasoningContent")({
+export const OmittedReasoningContent = Schema.Struct({
   type: tag("omitted_reasoning"),
   signature: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "OmittedReasoningContent" })
+
+/**
+ * @since 0.1.0
+ * @category content parts
+ */
+export interface OmittedReasoningContent extends Schema.Schema.Type<typeof OmittedReasoningContent> {}
 
 /**
  * One summary paragraph of a summarized reasoning step.
@@ -151,12 +211,16 @@ export class OmittedReasoningContent extends Schema.Class<OmittedReasoningConten
  * @since 0.1.0
  * @category content parts
  */
-export class SummarizedReasoningContentPart
-  extends Schema.Class<SummarizedReasoningContentPart>("SummarizedReasoningContentPart")({
+export const SummarizedReasoningContentPart = Schema.Struct({
     index: Schema.Int,
     text: Schema.String
-  })
-{}
+  }).annotations({ identifier: "SummarizedReasoningContentPart" })
+
+/**
+ * @since 0.1.0
+ * @category content parts
+ */
+export interface SummarizedReasoningContentPart extends Schema.Schema.Type<typeof SummarizedReasoningContentPart> {}
 
 /**
  * Reasoning summarized by the provider (OpenAI Responses API style).
@@ -164,12 +228,18 @@ export class SummarizedReasoningContentPart
  * @since 0.1.0
  * @category content parts
  */
-export class SummarizedReasoningContent extends Schema.Class<SummarizedReasoningContent>("SummarizedReasoningContent")({
+export const SummarizedReasoningContent = Schema.Struct({
   type: tag("summarized_reasoning"),
   id: Schema.String,
   summary: Schema.Array(SummarizedReasoningContentPart),
   encrypted_content: Schema.optional(Schema.String)
-}) {}
+}).annotations({ identifier: "SummarizedReasoningContent" })
+
+/**
+ * @since 0.1.0
+ * @category content parts
+ */
+export interface SummarizedReasoningContent extends Schema.Schema.Type<typeof SummarizedReasoningContent> {}
 
 /**
  * Any content part. Unlike the spec's hand-written union this includes
@@ -214,14 +284,13 @@ export const LettaUserMessageContentUnion = Schema.Union(TextContent, ImageConte
 export type LettaUserMessageContentUnion = typeof LettaUserMessageContentUnion.Type
 
 /**
- * Content parts an assistant message may hold (text only).
+ * Content parts an assistant message may hold (text only). A union of one member is that
+ * member, so this schema is `TextContent` itself.
  *
  * @since 0.1.0
  * @category content parts
  */
-export const LettaAssistantMessageContentUnion = Schema.Union(TextContent).annotations({
-  identifier: "LettaAssistantMessageContentUnion"
-})
+export const LettaAssistantMessageContentUnion = Schema.Union(TextContent)
 
 /**
  * @since 0.1.0

@@ -40,9 +40,15 @@ export interface Conversation extends Schema.Schema.Type<typeof Conversation> {}
  * @since 0.1.0
  * @category conversations
  */
-export class CreateConversation extends Schema.Class<CreateConversation>("CreateConversation")({
+export const CreateConversation = Schema.Struct({
   summary: nullable(Schema.String),
   isolated_block_labels: nullable(Schema.Array(Schema.String)),
   model: nullable(Schema.String),
   model_settings: nullable(ModelSettings)
-}) {}
+}).annotations({ identifier: "CreateConversation" })
+
+/**
+ * @since 0.1.0
+ * @category conversations
+ */
+export interface CreateConversation extends Schema.Schema.Type<typeof CreateConversation> {}

@@ -105,11 +105,17 @@ const messageFields = {
  * @since 0.1.0
  * @category messages
  */
-export class SystemMessage extends Schema.Class<SystemMessage>("SystemMessage")({
+export const SystemMessage = Schema.Struct({
   ...messageFields,
   message_type: Schema.Literal("system_message"),
   content: Schema.String
-}) {}
+}).annotations({ identifier: "SystemMessage" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface SystemMessage extends Schema.Schema.Type<typeof SystemMessage> {}
 
 /**
  * A message from the user.
@@ -117,11 +123,17 @@ export class SystemMessage extends Schema.Class<SystemMessage>("SystemMessage")(
  * @since 0.1.0
  * @category messages
  */
-export class UserMessage extends Schema.Class<UserMessage>("UserMessage")({
+export const UserMessage = Schema.Struct({
   ...messageFields,
   message_type: Schema.Literal("user_message"),
   content: Schema.Union(Schema.String, Schema.Array(LettaUserMessageContentUnion))
-}) {}
+}).annotations({ identifier: "UserMessage" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface UserMessage extends Schema.Schema.Type<typeof UserMessage> {}
 
 /**
  * The model's reasoning. In a token stream `reasoning` is a delta to append.
@@ -129,13 +141,19 @@ export class UserMessage extends Schema.Class<UserMessage>("UserMessage")({
  * @since 0.1.0
  * @category messages
  */
-export class ReasoningMessage extends Schema.Class<ReasoningMessage>("ReasoningMessage")({
+export const ReasoningMessage = Schema.Struct({
   ...messageFields,
   message_type: Schema.Literal("reasoning_message"),
   source: withDefault(openLiteral(Schema.Literal("reasoner_model", "non_reasoner_model")), "non_reasoner_model"),
   reasoning: Schema.String,
   signature: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "ReasoningMessage" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface ReasoningMessage extends Schema.Schema.Type<typeof ReasoningMessage> {}
 
 /**
  * Reasoning the provider redacted or omitted.
@@ -143,12 +161,18 @@ export class ReasoningMessage extends Schema.Class<ReasoningMessage>("ReasoningM
  * @since 0.1.0
  * @category messages
  */
-export class HiddenReasoningMessage extends Schema.Class<HiddenReasoningMessage>("HiddenReasoningMessage")({
+export const HiddenReasoningMessage = Schema.Struct({
   ...messageFields,
   message_type: Schema.Literal("hidden_reasoning_message"),
   state: openLiteral(Schema.Literal("redacted", "omitted")),
   hidden_reasoning: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "HiddenReasoningMessage" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface HiddenReasoningMessage extends Schema.Schema.Type<typeof HiddenReasoningMessage> {}
 
 /**
  * `tool_call` (deprecated, still required) and `tool_calls` hold the same call. In a token
@@ -166,11 +190,17 @@ const toolCallFields = {
  * @since 0.1.0
  * @category messages
  */
-export class ToolCallMessage extends Schema.Class<ToolCallMessage>("ToolCallMessage")({
+export const ToolCallMessage = Schema.Struct({
   ...messageFields,
   message_type: Schema.Literal("tool_call_message"),
   ...toolCallFields
-}) {}
+}).annotations({ identifier: "ToolCallMessage" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface ToolCallMessage extends Schema.Schema.Type<typeof ToolCallMessage> {}
 
 /**
  * A tool's result. The top-level `tool_return` / `status` / `tool_call_id` are deprecated
@@ -179,7 +209,7 @@ export class ToolCallMessage extends Schema.Class<ToolCallMessage>("ToolCallMess
  * @since 0.1.0
  * @category messages
  */
-export class ToolReturnMessage extends Schema.Class<ToolReturnMessage>("ToolReturnMessage")({
+export const ToolReturnMessage = Schema.Struct({
   ...messageFields,
   message_type: Schema.Literal("tool_return_message"),
   tool_return: Schema.String,
@@ -188,7 +218,13 @@ export class ToolReturnMessage extends Schema.Class<ToolReturnMessage>("ToolRetu
   stdout: nullable(Schema.Array(Schema.String)),
   stderr: nullable(Schema.Array(Schema.String)),
   tool_returns: nullable(Schema.Array(ToolReturn))
-}) {}
+}).annotations({ identifier: "ToolReturnMessage" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface ToolReturnMessage extends Schema.Schema.Type<typeof ToolReturnMessage> {}
 
 /**
  * The agent's reply. In a token stream `content` is a string delta to append.
@@ -196,11 +232,17 @@ export class ToolReturnMessage extends Schema.Class<ToolReturnMessage>("ToolRetu
  * @since 0.1.0
  * @category messages
  */
-export class AssistantMessage extends Schema.Class<AssistantMessage>("AssistantMessage")({
+export const AssistantMessage = Schema.Struct({
   ...messageFields,
   message_type: Schema.Literal("assistant_message"),
   content: Schema.Union(Schema.String, Schema.Array(LettaAssistantMessageContentUnion))
-}) {}
+}).annotations({ identifier: "AssistantMessage" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface AssistantMessage extends Schema.Schema.Type<typeof AssistantMessage> {}
 
 /**
  * The agent asking to call a tool that needs approval, or a client-side tool.
@@ -208,11 +250,17 @@ export class AssistantMessage extends Schema.Class<AssistantMessage>("AssistantM
  * @since 0.1.0
  * @category messages
  */
-export class ApprovalRequestMessage extends Schema.Class<ApprovalRequestMessage>("ApprovalRequestMessage")({
+export const ApprovalRequestMessage = Schema.Struct({
   ...messageFields,
   message_type: Schema.Literal("approval_request_message"),
   ...toolCallFields
-}) {}
+}).annotations({ identifier: "ApprovalRequestMessage" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface ApprovalRequestMessage extends Schema.Schema.Type<typeof ApprovalRequestMessage> {}
 
 /**
  * The approvals (and client tool returns) that answered an approval request.
@@ -220,14 +268,20 @@ export class ApprovalRequestMessage extends Schema.Class<ApprovalRequestMessage>
  * @since 0.1.0
  * @category messages
  */
-export class ApprovalResponseMessage extends Schema.Class<ApprovalResponseMessage>("ApprovalResponseMessage")({
+export const ApprovalResponseMessage = Schema.Struct({
   ...messageFields,
   message_type: Schema.Literal("approval_response_message"),
   approvals: nullable(Schema.Array(ApprovalItem)),
   approve: nullable(Schema.Boolean),
   approval_request_id: nullable(Schema.String),
   reason: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "ApprovalResponseMessage" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface ApprovalResponseMessage extends Schema.Schema.Type<typeof ApprovalResponseMessage> {}
 
 /**
  * Figures about one compaction of the context window.
@@ -235,14 +289,20 @@ export class ApprovalResponseMessage extends Schema.Class<ApprovalResponseMessag
  * @since 0.1.0
  * @category messages
  */
-export class CompactionStats extends Schema.Class<CompactionStats>("CompactionStats")({
+export const CompactionStats = Schema.Struct({
   trigger: Schema.String,
   context_tokens_before: nullable(Schema.Int),
   context_tokens_after: nullable(Schema.Int),
   context_window: Schema.Int,
   messages_count_before: Schema.Int,
   messages_count_after: Schema.Int
-}) {}
+}).annotations({ identifier: "CompactionStats" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface CompactionStats extends Schema.Schema.Type<typeof CompactionStats> {}
 
 /**
  * The summary that replaced older messages after a compaction.
@@ -250,12 +310,18 @@ export class CompactionStats extends Schema.Class<CompactionStats>("CompactionSt
  * @since 0.1.0
  * @category messages
  */
-export class SummaryMessage extends Schema.Class<SummaryMessage>("SummaryMessage")({
+export const SummaryMessage = Schema.Struct({
   ...messageFields,
   message_type: Schema.Literal("summary_message"),
   summary: Schema.String,
   compaction_stats: nullable(CompactionStats)
-}) {}
+}).annotations({ identifier: "SummaryMessage" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface SummaryMessage extends Schema.Schema.Type<typeof SummaryMessage> {}
 
 /**
  * A system event in the history (currently only compactions).
@@ -263,12 +329,18 @@ export class SummaryMessage extends Schema.Class<SummaryMessage>("SummaryMessage
  * @since 0.1.0
  * @category messages
  */
-export class EventMessage extends Schema.Class<EventMessage>("EventMessage")({
+export const EventMessage = Schema.Struct({
   ...messageFields,
   message_type: Schema.Literal("event_message"),
   event_type: openLiteral(Schema.Literal("compaction")),
   event_data: JsonObject
-}) {}
+}).annotations({ identifier: "EventMessage" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface EventMessage extends Schema.Schema.Type<typeof EventMessage> {}
 
 /**
  * A keep-alive event. The first ping of a stream carries the `run_id`; in background mode
@@ -277,14 +349,20 @@ export class EventMessage extends Schema.Class<EventMessage>("EventMessage")({
  * @since 0.1.0
  * @category stream events
  */
-export class LettaPing extends Schema.Class<LettaPing>("LettaPing")({
+export const LettaPing = Schema.Struct({
   ...messageFields,
   // Letta's own CLI tests with bare `{"message_type":"ping"}` frames; a ping is only read for
   // its run_id and seq_id, so a missing id or date must not fail a stream.
   id: Schema.optional(Schema.String),
   date: Schema.optional(LettaDate),
   message_type: Schema.Literal("ping")
-}) {}
+}).annotations({ identifier: "LettaPing" })
+
+/**
+ * @since 0.1.0
+ * @category stream events
+ */
+export interface LettaPing extends Schema.Schema.Type<typeof LettaPing> {}
 
 /**
  * An error reported inside a stream (`event: error`). The server writes `detail` and
@@ -294,14 +372,20 @@ export class LettaPing extends Schema.Class<LettaPing>("LettaPing")({
  * @since 0.1.0
  * @category stream events
  */
-export class LettaErrorMessage extends Schema.Class<LettaErrorMessage>("LettaErrorMessage")({
+export const LettaErrorMessage = Schema.Struct({
   message_type: Schema.Literal("error_message"),
   run_id: Schema.NullOr(Schema.String),
   error_type: Schema.String,
   message: Schema.String,
   detail: nullable(Schema.String),
   seq_id: nullable(Schema.Int)
-}) {}
+}).annotations({ identifier: "LettaErrorMessage" })
+
+/**
+ * @since 0.1.0
+ * @category stream events
+ */
+export interface LettaErrorMessage extends Schema.Schema.Type<typeof LettaErrorMessage> {}
 
 /**
  * Why the agent stopped. More than one can arrive in a stream; the last one wins.
@@ -309,10 +393,16 @@ export class LettaErrorMessage extends Schema.Class<LettaErrorMessage>("LettaErr
  * @since 0.1.0
  * @category stream events
  */
-export class LettaStopReason extends Schema.Class<LettaStopReason>("LettaStopReason")({
+export const LettaStopReason = Schema.Struct({
   message_type: Schema.Literal("stop_reason"),
   stop_reason: openLiteral(StopReasonType)
-}) {}
+}).annotations({ identifier: "LettaStopReason" })
+
+/**
+ * @since 0.1.0
+ * @category stream events
+ */
+export interface LettaStopReason extends Schema.Schema.Type<typeof LettaStopReason> {}
 
 /**
  * Token usage of one agent turn.
@@ -320,7 +410,7 @@ export class LettaStopReason extends Schema.Class<LettaStopReason>("LettaStopRea
  * @since 0.1.0
  * @category stream events
  */
-export class LettaUsageStatistics extends Schema.Class<LettaUsageStatistics>("LettaUsageStatistics")({
+export const LettaUsageStatistics = Schema.Struct({
   message_type: Schema.Literal("usage_statistics"),
   completion_tokens: withDefault(Schema.Int, 0),
   prompt_tokens: withDefault(Schema.Int, 0),
@@ -331,7 +421,13 @@ export class LettaUsageStatistics extends Schema.Class<LettaUsageStatistics>("Le
   cache_write_tokens: nullable(Schema.Int),
   reasoning_tokens: nullable(Schema.Int),
   context_tokens: nullable(Schema.Int)
-}) {}
+}).annotations({ identifier: "LettaUsageStatistics" })
+
+/**
+ * @since 0.1.0
+ * @category stream events
+ */
+export interface LettaUsageStatistics extends Schema.Schema.Type<typeof LettaUsageStatistics> {}
 
 /**
  * Every `message_type` this client knows, history and stream-only alike.
@@ -362,11 +458,17 @@ const unknownMessageType = Schema.String.pipe(
  * @since 0.1.0
  * @category messages
  */
-export class UnknownMessage extends Schema.Class<UnknownMessage>("UnknownMessage")({
+export const UnknownMessage = Schema.Struct({
   message_type: Schema.Literal("unknown_message"),
   received_message_type: unknownMessageType,
   payload: JsonObject.pipe(Schema.filter((payload) => !Object.hasOwn(payload, "message_type")))
-}) {}
+}).annotations({ identifier: "UnknownMessage" })
+
+/**
+ * @since 0.1.0
+ * @category messages
+ */
+export interface UnknownMessage extends Schema.Schema.Type<typeof UnknownMessage> {}
 
 const UnknownMessageWire = Schema.Struct(
   { message_type: unknownMessageType },

@@ -32,7 +32,7 @@ const createFields = {
  * @since 0.1.0
  * @category inputs
  */
-export class MessageCreate extends Schema.Class<MessageCreate>("MessageCreate")({
+export const MessageCreate = Schema.Struct({
   type: nullableTag("message"),
   ...createFields,
   role: Schema.Literal("user", "system", "assistant"),
@@ -40,7 +40,13 @@ export class MessageCreate extends Schema.Class<MessageCreate>("MessageCreate")(
   name: nullable(Schema.String),
   sender_id: nullable(Schema.String),
   batch_item_id: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "MessageCreate" })
+
+/**
+ * @since 0.1.0
+ * @category inputs
+ */
+export interface MessageCreate extends Schema.Schema.Type<typeof MessageCreate> {}
 
 /**
  * Approves or denies pending tool calls, or returns the results of client-side tools
@@ -51,8 +57,7 @@ export class MessageCreate extends Schema.Class<MessageCreate>("MessageCreate")(
  * @since 0.1.0
  * @category inputs
  */
-export class ApprovalCreate extends Schema.Class<ApprovalCreate>("ApprovalCreate")(
-  Schema.Struct({
+export const ApprovalCreate = Schema.Struct({
     type: tag("approval"),
     ...createFields,
     approvals: nullable(Schema.Array(ApprovalItem)),
@@ -66,8 +71,13 @@ export class ApprovalCreate extends Schema.Class<ApprovalCreate>("ApprovalCreate
       approval.approvals != null || (approval.approve != null && approval.approval_request_id != null) ||
       "an approval needs `approvals`, or the legacy `approve` with `approval_request_id`"
     )
-  )
-) {}
+  ).annotations({ identifier: "ApprovalCreate" })
+
+/**
+ * @since 0.1.0
+ * @category inputs
+ */
+export interface ApprovalCreate extends Schema.Schema.Type<typeof ApprovalCreate> {}
 
 /**
  * Returns the results of client-side tool calls. `type` may be left out.
@@ -75,11 +85,17 @@ export class ApprovalCreate extends Schema.Class<ApprovalCreate>("ApprovalCreate
  * @since 0.1.0
  * @category inputs
  */
-export class ToolReturnCreate extends Schema.Class<ToolReturnCreate>("ToolReturnCreate")({
+export const ToolReturnCreate = Schema.Struct({
   type: tag("tool_return"),
   ...createFields,
   tool_returns: Schema.Array(ToolReturn)
-}) {}
+}).annotations({ identifier: "ToolReturnCreate" })
+
+/**
+ * @since 0.1.0
+ * @category inputs
+ */
+export interface ToolReturnCreate extends Schema.Schema.Type<typeof ToolReturnCreate> {}
 
 /**
  * Any item of a request's `messages`, discriminated by `type`. Left untagged, an item is
@@ -105,11 +121,17 @@ export type MessageCreateUnion = typeof MessageCreateUnion.Type
  * @since 0.1.0
  * @category inputs
  */
-export class ClientToolSchema extends Schema.Class<ClientToolSchema>("ClientToolSchema")({
+export const ClientToolSchema = Schema.Struct({
   name: Schema.String,
   description: nullable(Schema.String),
   parameters: nullable(JsonObject)
-}) {}
+}).annotations({ identifier: "ClientToolSchema" })
+
+/**
+ * @since 0.1.0
+ * @category inputs
+ */
+export interface ClientToolSchema extends Schema.Schema.Type<typeof ClientToolSchema> {}
 
 /**
  * A skill available in the client's environment, listed in the agent's system prompt.
@@ -117,11 +139,17 @@ export class ClientToolSchema extends Schema.Class<ClientToolSchema>("ClientTool
  * @since 0.1.0
  * @category inputs
  */
-export class ClientSkillSchema extends Schema.Class<ClientSkillSchema>("ClientSkillSchema")({
+export const ClientSkillSchema = Schema.Struct({
   name: Schema.String,
   description: Schema.String,
   location: Schema.String
-}) {}
+}).annotations({ identifier: "ClientSkillSchema" })
+
+/**
+ * @since 0.1.0
+ * @category inputs
+ */
+export interface ClientSkillSchema extends Schema.Schema.Type<typeof ClientSkillSchema> {}
 
 const requestFields = {
   messages: nullable(Schema.Array(MessageCreateUnion)),
@@ -159,9 +187,13 @@ const exactlyOneInput = <A extends { readonly input?: unknown; readonly messages
  * @since 0.1.0
  * @category requests
  */
-export class LettaRequest extends Schema.Class<LettaRequest>("LettaRequest")(
-  Schema.Struct(requestFields).pipe(Schema.filter(exactlyOneInput))
-) {}
+export const LettaRequest = Schema.Struct(requestFields).pipe(Schema.filter(exactlyOneInput)).annotations({ identifier: "LettaRequest" })
+
+/**
+ * @since 0.1.0
+ * @category requests
+ */
+export interface LettaRequest extends Schema.Schema.Type<typeof LettaRequest> {}
 
 /**
  * The body of `POST /v1/agents/{agent_id}/messages` and its deprecated `/stream` variant.
@@ -169,9 +201,13 @@ export class LettaRequest extends Schema.Class<LettaRequest>("LettaRequest")(
  * @since 0.1.0
  * @category requests
  */
-export class LettaStreamingRequest extends Schema.Class<LettaStreamingRequest>("LettaStreamingRequest")(
-  Schema.Struct({ ...requestFields, ...streamingFields }).pipe(Schema.filter(exactlyOneInput))
-) {}
+export const LettaStreamingRequest = Schema.Struct({ ...requestFields, ...streamingFields }).pipe(Schema.filter(exactlyOneInput)).annotations({ identifier: "LettaStreamingRequest" })
+
+/**
+ * @since 0.1.0
+ * @category requests
+ */
+export interface LettaStreamingRequest extends Schema.Schema.Type<typeof LettaStreamingRequest> {}
 
 /**
  * The body of `POST /v1/agents/{agent_id}/messages/async`. The server POSTs the outcome to
@@ -180,9 +216,13 @@ export class LettaStreamingRequest extends Schema.Class<LettaStreamingRequest>("
  * @since 0.1.0
  * @category requests
  */
-export class LettaAsyncRequest extends Schema.Class<LettaAsyncRequest>("LettaAsyncRequest")(
-  Schema.Struct({ ...requestFields, callback_url: nullable(Schema.String) }).pipe(Schema.filter(exactlyOneInput))
-) {}
+export const LettaAsyncRequest = Schema.Struct({ ...requestFields, callback_url: nullable(Schema.String) }).pipe(Schema.filter(exactlyOneInput)).annotations({ identifier: "LettaAsyncRequest" })
+
+/**
+ * @since 0.1.0
+ * @category requests
+ */
+export interface LettaAsyncRequest extends Schema.Schema.Type<typeof LettaAsyncRequest> {}
 
 /**
  * The body of `POST /v1/conversations/{conversation_id}/messages`. Unlike the agents
@@ -192,11 +232,15 @@ export class LettaAsyncRequest extends Schema.Class<LettaAsyncRequest>("LettaAsy
  * @since 0.1.0
  * @category requests
  */
-export class ConversationMessageRequest extends Schema.Class<ConversationMessageRequest>("ConversationMessageRequest")(
-  Schema.Struct({ ...requestFields, agent_id: nullable(Schema.String), ...streamingFields }).pipe(
+export const ConversationMessageRequest = Schema.Struct({ ...requestFields, agent_id: nullable(Schema.String), ...streamingFields }).pipe(
     Schema.filter(exactlyOneInput)
-  )
-) {}
+  ).annotations({ identifier: "ConversationMessageRequest" })
+
+/**
+ * @since 0.1.0
+ * @category requests
+ */
+export interface ConversationMessageRequest extends Schema.Schema.Type<typeof ConversationMessageRequest> {}
 
 /**
  * The body of the stream-resume endpoints. `starting_after` is a `seq_id`; the stream
@@ -205,7 +249,7 @@ export class ConversationMessageRequest extends Schema.Class<ConversationMessage
  * @since 0.1.0
  * @category requests
  */
-export class RetrieveStreamRequest extends Schema.Class<RetrieveStreamRequest>("RetrieveStreamRequest")({
+export const RetrieveStreamRequest = Schema.Struct({
   agent_id: nullable(Schema.String),
   run_id: nullable(Schema.String),
   otid: nullable(Schema.String),
@@ -213,7 +257,13 @@ export class RetrieveStreamRequest extends Schema.Class<RetrieveStreamRequest>("
   include_pings: nullable(Schema.Boolean),
   poll_interval: nullable(Finite),
   batch_size: nullable(Schema.Int)
-}) {}
+}).annotations({ identifier: "RetrieveStreamRequest" })
+
+/**
+ * @since 0.1.0
+ * @category requests
+ */
+export interface RetrieveStreamRequest extends Schema.Schema.Type<typeof RetrieveStreamRequest> {}
 
 /**
  * The body of `POST /v1/agents/{agent_id}/messages/cancel`. Without `run_ids` the server
@@ -222,9 +272,15 @@ export class RetrieveStreamRequest extends Schema.Class<RetrieveStreamRequest>("
  * @since 0.1.0
  * @category requests
  */
-export class CancelAgentRunRequest extends Schema.Class<CancelAgentRunRequest>("CancelAgentRunRequest")({
+export const CancelAgentRunRequest = Schema.Struct({
   run_ids: nullable(Schema.Array(Schema.String))
-}) {}
+}).annotations({ identifier: "CancelAgentRunRequest" })
+
+/**
+ * @since 0.1.0
+ * @category requests
+ */
+export interface CancelAgentRunRequest extends Schema.Schema.Type<typeof CancelAgentRunRequest> {}
 
 /**
  * The body of `PATCH /v1/agents/{agent_id}/reset-messages`.
@@ -232,9 +288,15 @@ export class CancelAgentRunRequest extends Schema.Class<CancelAgentRunRequest>("
  * @since 0.1.0
  * @category requests
  */
-export class ResetMessagesRequest extends Schema.Class<ResetMessagesRequest>("ResetMessagesRequest")({
+export const ResetMessagesRequest = Schema.Struct({
   add_default_initial_messages: Schema.optional(Schema.Boolean)
-}) {}
+}).annotations({ identifier: "ResetMessagesRequest" })
+
+/**
+ * @since 0.1.0
+ * @category requests
+ */
+export interface ResetMessagesRequest extends Schema.Schema.Type<typeof ResetMessagesRequest> {}
 
 /**
  * New content for a stored system message.
@@ -242,10 +304,16 @@ export class ResetMessagesRequest extends Schema.Class<ResetMessagesRequest>("Re
  * @since 0.1.0
  * @category message updates
  */
-export class UpdateSystemMessage extends Schema.Class<UpdateSystemMessage>("UpdateSystemMessage")({
+export const UpdateSystemMessage = Schema.Struct({
   message_type: tag("system_message"),
   content: Schema.String
-}) {}
+}).annotations({ identifier: "UpdateSystemMessage" })
+
+/**
+ * @since 0.1.0
+ * @category message updates
+ */
+export interface UpdateSystemMessage extends Schema.Schema.Type<typeof UpdateSystemMessage> {}
 
 /**
  * New content for a stored user message.
@@ -253,10 +321,16 @@ export class UpdateSystemMessage extends Schema.Class<UpdateSystemMessage>("Upda
  * @since 0.1.0
  * @category message updates
  */
-export class UpdateUserMessage extends Schema.Class<UpdateUserMessage>("UpdateUserMessage")({
+export const UpdateUserMessage = Schema.Struct({
   message_type: tag("user_message"),
   content: Schema.Union(Schema.String, Schema.Array(LettaUserMessageContentUnion))
-}) {}
+}).annotations({ identifier: "UpdateUserMessage" })
+
+/**
+ * @since 0.1.0
+ * @category message updates
+ */
+export interface UpdateUserMessage extends Schema.Schema.Type<typeof UpdateUserMessage> {}
 
 /**
  * New content for a stored reasoning message.
@@ -264,10 +338,16 @@ export class UpdateUserMessage extends Schema.Class<UpdateUserMessage>("UpdateUs
  * @since 0.1.0
  * @category message updates
  */
-export class UpdateReasoningMessage extends Schema.Class<UpdateReasoningMessage>("UpdateReasoningMessage")({
+export const UpdateReasoningMessage = Schema.Struct({
   reasoning: Schema.String,
   message_type: tag("reasoning_message")
-}) {}
+}).annotations({ identifier: "UpdateReasoningMessage" })
+
+/**
+ * @since 0.1.0
+ * @category message updates
+ */
+export interface UpdateReasoningMessage extends Schema.Schema.Type<typeof UpdateReasoningMessage> {}
 
 /**
  * New content for a stored assistant message.
@@ -275,10 +355,16 @@ export class UpdateReasoningMessage extends Schema.Class<UpdateReasoningMessage>
  * @since 0.1.0
  * @category message updates
  */
-export class UpdateAssistantMessage extends Schema.Class<UpdateAssistantMessage>("UpdateAssistantMessage")({
+export const UpdateAssistantMessage = Schema.Struct({
   message_type: tag("assistant_message"),
   content: Schema.Union(Schema.String, Schema.Array(LettaAssistantMessageContentUnion))
-}) {}
+}).annotations({ identifier: "UpdateAssistantMessage" })
+
+/**
+ * @since 0.1.0
+ * @category message updates
+ */
+export interface UpdateAssistantMessage extends Schema.Schema.Type<typeof UpdateAssistantMessage> {}
 
 /**
  * A {@link LettaRequest} as callers write it: plain objects, discriminators optional.

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { Finite, JsonValue, nullable } from "../internal/schemaFields.js"
+import { Finite, JsonValue, nullable, ObjectKey } from "../internal/schemaFields.js"
 import { LettaMessage, LettaStopReason, LettaUsageStatistics } from "./messages.js"
 
 /**
@@ -14,11 +14,17 @@ import { LettaMessage, LettaStopReason, LettaUsageStatistics } from "./messages.
  * @since 0.1.0
  * @category log probabilities
  */
-export class TopLogprob extends Schema.Class<TopLogprob>("TopLogprob")({
+export const TopLogprob = Schema.Struct({
   token: Schema.String,
   bytes: nullable(Schema.Array(Schema.Int)),
   logprob: Finite
-}) {}
+}).annotations({ identifier: "TopLogprob" })
+
+/**
+ * @since 0.1.0
+ * @category log probabilities
+ */
+export interface TopLogprob extends Schema.Schema.Type<typeof TopLogprob> {}
 
 /**
  * A generated token, its log probability and the most likely alternatives.
@@ -26,12 +32,18 @@ export class TopLogprob extends Schema.Class<TopLogprob>("TopLogprob")({
  * @since 0.1.0
  * @category log probabilities
  */
-export class ChatCompletionTokenLogprob extends Schema.Class<ChatCompletionTokenLogprob>("ChatCompletionTokenLogprob")({
+export const ChatCompletionTokenLogprob = Schema.Struct({
   token: Schema.String,
   bytes: nullable(Schema.Array(Schema.Int)),
   logprob: Finite,
   top_logprobs: Schema.Array(TopLogprob)
-}) {}
+}).annotations({ identifier: "ChatCompletionTokenLogprob" })
+
+/**
+ * @since 0.1.0
+ * @category log probabilities
+ */
+export interface ChatCompletionTokenLogprob extends Schema.Schema.Type<typeof ChatCompletionTokenLogprob> {}
 
 /**
  * Log probabilities of the last LLM call's output.
@@ -39,10 +51,16 @@ export class ChatCompletionTokenLogprob extends Schema.Class<ChatCompletionToken
  * @since 0.1.0
  * @category log probabilities
  */
-export class ChoiceLogprobs extends Schema.Class<ChoiceLogprobs>("ChoiceLogprobs")({
+export const ChoiceLogprobs = Schema.Struct({
   content: nullable(Schema.Array(ChatCompletionTokenLogprob)),
   refusal: nullable(Schema.Array(ChatCompletionTokenLogprob))
-}) {}
+}).annotations({ identifier: "ChoiceLogprobs" })
+
+/**
+ * @since 0.1.0
+ * @category log probabilities
+ */
+export interface ChoiceLogprobs extends Schema.Schema.Type<typeof ChoiceLogprobs> {}
 
 /**
  * Token ids and log probabilities of one assistant or tool turn (for RL training).
@@ -50,13 +68,19 @@ export class ChoiceLogprobs extends Schema.Class<ChoiceLogprobs>("ChoiceLogprobs
  * @since 0.1.0
  * @category log probabilities
  */
-export class TurnTokenData extends Schema.Class<TurnTokenData>("TurnTokenData")({
+export const TurnTokenData = Schema.Struct({
   role: Schema.Literal("assistant", "tool"),
   output_ids: nullable(Schema.Array(Schema.Int)),
   output_token_logprobs: nullable(Schema.Array(Schema.Array(JsonValue))),
   content: nullable(Schema.String),
   tool_name: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "TurnTokenData" })
+
+/**
+ * @since 0.1.0
+ * @category log probabilities
+ */
+export interface TurnTokenData extends Schema.Schema.Type<typeof TurnTokenData> {}
 
 /**
  * The agent's reply to a non-streaming send: the new messages, why the agent stopped, and
@@ -65,13 +89,19 @@ export class TurnTokenData extends Schema.Class<TurnTokenData>("TurnTokenData")(
  * @since 0.1.0
  * @category responses
  */
-export class LettaResponse extends Schema.Class<LettaResponse>("LettaResponse")({
+export const LettaResponse = Schema.Struct({
   messages: Schema.Array(LettaMessage),
   stop_reason: LettaStopReason,
   usage: LettaUsageStatistics,
   logprobs: nullable(ChoiceLogprobs),
   turns: nullable(Schema.Array(TurnTokenData))
-}) {}
+}).annotations({ identifier: "LettaResponse" })
+
+/**
+ * @since 0.1.0
+ * @category responses
+ */
+export interface LettaResponse extends Schema.Schema.Type<typeof LettaResponse> {}
 
 /**
  * The result of compacting an agent's context.
@@ -79,11 +109,17 @@ export class LettaResponse extends Schema.Class<LettaResponse>("LettaResponse")(
  * @since 0.1.0
  * @category responses
  */
-export class CompactionResponse extends Schema.Class<CompactionResponse>("CompactionResponse")({
+export const CompactionResponse = Schema.Struct({
   summary: Schema.String,
   num_messages_before: Schema.Int,
   num_messages_after: Schema.Int
-}) {}
+}).annotations({ identifier: "CompactionResponse" })
+
+/**
+ * @since 0.1.0
+ * @category responses
+ */
+export interface CompactionResponse extends Schema.Schema.Type<typeof CompactionResponse> {}
 
 /**
  * The result of a cancel request: each run id mapped to `"cancelled"` or `"failed"`. The
@@ -92,7 +128,7 @@ export class CompactionResponse extends Schema.Class<CompactionResponse>("Compac
  * @since 0.1.0
  * @category responses
  */
-export const CancelRunsResponse = Schema.Record({ key: Schema.String, value: Schema.String }).annotations({
+export const CancelRunsResponse = Schema.Record({ key: ObjectKey, value: Schema.String }).annotations({
   identifier: "CancelRunsResponse"
 })
 
@@ -108,11 +144,17 @@ export type CancelRunsResponse = typeof CancelRunsResponse.Type
  * @since 0.1.0
  * @category errors
  */
-export class ValidationError extends Schema.Class<ValidationError>("ValidationError")({
+export const ValidationError = Schema.Struct({
   loc: Schema.Array(Schema.Union(Schema.String, Schema.Int)),
   msg: Schema.String,
   type: Schema.String
-}) {}
+}).annotations({ identifier: "ValidationError" })
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export interface ValidationError extends Schema.Schema.Type<typeof ValidationError> {}
 
 /**
  * The spec's 422 body. The real server sends `detail` as a string instead (PROTOCOL.md §6);
@@ -121,6 +163,12 @@ export class ValidationError extends Schema.Class<ValidationError>("ValidationEr
  * @since 0.1.0
  * @category errors
  */
-export class HTTPValidationError extends Schema.Class<HTTPValidationError>("HTTPValidationError")({
+export const HTTPValidationError = Schema.Struct({
   detail: Schema.optional(Schema.Union(Schema.Array(ValidationError), Schema.String))
-}) {}
+}).annotations({ identifier: "HTTPValidationError" })
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export interface HTTPValidationError extends Schema.Schema.Type<typeof HTTPValidationError> {}

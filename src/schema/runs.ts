@@ -64,12 +64,18 @@ export type JobType = typeof JobType.Type
  * @since 0.1.0
  * @category runs
  */
-export class LettaRequestConfig extends Schema.Class<LettaRequestConfig>("LettaRequestConfig")({
+export const LettaRequestConfig = Schema.Struct({
   use_assistant_message: withDefault(Schema.Boolean, true),
   assistant_message_tool_name: withDefault(Schema.String, "send_message"),
   assistant_message_tool_kwarg: withDefault(Schema.String, "message"),
   include_return_message_types: nullable(Schema.Array(openLiteral(MessageType)))
-}) {}
+}).annotations({ identifier: "LettaRequestConfig" })
+
+/**
+ * @since 0.1.0
+ * @category runs
+ */
+export interface LettaRequestConfig extends Schema.Schema.Type<typeof LettaRequestConfig> {}
 
 /**
  * One agent turn started by a send. `completed_at` arrives without a UTC offset and is read
@@ -79,7 +85,7 @@ export class LettaRequestConfig extends Schema.Class<LettaRequestConfig>("LettaR
  * @since 0.1.0
  * @category runs
  */
-export class Run extends Schema.Class<Run>("Run")({
+export const Run = Schema.Struct({
   id: Schema.String,
   status: withDefault(openLiteral(RunStatus), "created"),
   created_at: Schema.optional(LettaDate),
@@ -97,29 +103,43 @@ export class Run extends Schema.Class<Run>("Run")({
   callback_error: nullable(Schema.String),
   ttft_ns: nullable(Schema.Int),
   total_duration_ns: nullable(Schema.Int)
-}) {}
+}).annotations({ identifier: "Run" })
+
+/**
+ * @since 0.1.0
+ * @category runs
+ */
+export interface Run extends Schema.Schema.Type<typeof Run> {}
 
 /**
  * @since 0.1.0
  * @category usage
  */
-export class UsageStatisticsPromptTokenDetails
-  extends Schema.Class<UsageStatisticsPromptTokenDetails>("UsageStatisticsPromptTokenDetails")({
+export const UsageStatisticsPromptTokenDetails = Schema.Struct({
     cached_tokens: nullable(Schema.Int),
     cache_read_tokens: nullable(Schema.Int),
     cache_creation_tokens: nullable(Schema.Int)
-  })
-{}
+  }).annotations({ identifier: "UsageStatisticsPromptTokenDetails" })
 
 /**
  * @since 0.1.0
  * @category usage
  */
-export class UsageStatisticsCompletionTokenDetails
-  extends Schema.Class<UsageStatisticsCompletionTokenDetails>("UsageStatisticsCompletionTokenDetails")({
+export interface UsageStatisticsPromptTokenDetails extends Schema.Schema.Type<typeof UsageStatisticsPromptTokenDetails> {}
+
+/**
+ * @since 0.1.0
+ * @category usage
+ */
+export const UsageStatisticsCompletionTokenDetails = Schema.Struct({
     reasoning_tokens: nullable(Schema.Int)
-  })
-{}
+  }).annotations({ identifier: "UsageStatisticsCompletionTokenDetails" })
+
+/**
+ * @since 0.1.0
+ * @category usage
+ */
+export interface UsageStatisticsCompletionTokenDetails extends Schema.Schema.Type<typeof UsageStatisticsCompletionTokenDetails> {}
 
 /**
  * A run's token usage, OpenAI style (`GET /v1/runs/{run_id}/usage`). Not the same shape as
@@ -128,13 +148,19 @@ export class UsageStatisticsCompletionTokenDetails
  * @since 0.1.0
  * @category usage
  */
-export class UsageStatistics extends Schema.Class<UsageStatistics>("UsageStatistics")({
+export const UsageStatistics = Schema.Struct({
   completion_tokens: withDefault(Schema.Int, 0),
   prompt_tokens: withDefault(Schema.Int, 0),
   total_tokens: withDefault(Schema.Int, 0),
   prompt_tokens_details: nullable(UsageStatisticsPromptTokenDetails),
   completion_tokens_details: nullable(UsageStatisticsCompletionTokenDetails)
-}) {}
+}).annotations({ identifier: "UsageStatistics" })
+
+/**
+ * @since 0.1.0
+ * @category usage
+ */
+export interface UsageStatistics extends Schema.Schema.Type<typeof UsageStatistics> {}
 
 /**
  * The server's own record of a message, as carried by {@link Step}. Clients normally read
@@ -143,7 +169,7 @@ export class UsageStatistics extends Schema.Class<UsageStatistics>("UsageStatist
  * @since 0.1.0
  * @category steps
  */
-export class Message extends Schema.Class<Message>("Message")({
+export const Message = Schema.Struct({
   created_by_id: nullable(Schema.String),
   last_updated_by_id: nullable(Schema.String),
   created_at: Schema.optional(LettaDate),
@@ -170,7 +196,13 @@ export class Message extends Schema.Class<Message>("Message")({
   denial_reason: nullable(Schema.String),
   // Not discriminated on the wire: the server's stored tool return has no `type`.
   approvals: nullable(Schema.Array(Schema.Union(ApprovalReturn, MessageToolReturn)))
-}) {}
+}).annotations({ identifier: "Message" })
+
+/**
+ * @since 0.1.0
+ * @category steps
+ */
+export interface Message extends Schema.Schema.Type<typeof Message> {}
 
 /**
  * A step's status.
@@ -194,7 +226,7 @@ export type StepStatus = typeof StepStatus.Type
  * @since 0.1.0
  * @category steps
  */
-export class Step extends Schema.Class<Step>("Step")({
+export const Step = Schema.Struct({
   id: Schema.String,
   origin: nullable(Schema.String),
   provider_id: nullable(Schema.String),
@@ -225,7 +257,13 @@ export class Step extends Schema.Class<Step>("Step")({
   error_type: nullable(Schema.String),
   error_data: nullable(JsonObject),
   status: nullable(openLiteral(StepStatus))
-}) {}
+}).annotations({ identifier: "Step" })
+
+/**
+ * @since 0.1.0
+ * @category steps
+ */
+export interface Step extends Schema.Schema.Type<typeof Step> {}
 
 /**
  * The body the server POSTs to a run's `callback_url` when an async run ends, so a receiving
@@ -236,9 +274,15 @@ export class Step extends Schema.Class<Step>("Step")({
  * @since 0.1.0
  * @category runs
  */
-export class RunCallback extends Schema.Class<RunCallback>("RunCallback")({
+export const RunCallback = Schema.Struct({
   run_id: Schema.String,
   status: openLiteral(RunStatus),
   completed_at: nullable(LettaDate),
   metadata: nullable(Schema.Struct({ result: nullable(LettaResponse), error: nullable(JsonValue) }, OtherFields))
-}) {}
+}).annotations({ identifier: "RunCallback" })
+
+/**
+ * @since 0.1.0
+ * @category runs
+ */
+export interface RunCallback extends Schema.Schema.Type<typeof RunCallback> {}

@@ -14,11 +14,17 @@ import { LettaToolReturnContentUnion } from "./content.js"
  * @since 0.1.0
  * @category tool calls
  */
-export class ToolCall extends Schema.Class<ToolCall>("ToolCall")({
+export const ToolCall = Schema.Struct({
   name: Schema.String,
   arguments: Schema.String,
   tool_call_id: Schema.String
-}) {}
+}).annotations({ identifier: "ToolCall" })
+
+/**
+ * @since 0.1.0
+ * @category tool calls
+ */
+export interface ToolCall extends Schema.Schema.Type<typeof ToolCall> {}
 
 /**
  * A fragment of a tool call from a token stream: `name` only on the first delta,
@@ -27,11 +33,17 @@ export class ToolCall extends Schema.Class<ToolCall>("ToolCall")({
  * @since 0.1.0
  * @category tool calls
  */
-export class ToolCallDelta extends Schema.Class<ToolCallDelta>("ToolCallDelta")({
+export const ToolCallDelta = Schema.Struct({
   name: nullable(Schema.String),
   arguments: nullable(Schema.String),
   tool_call_id: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "ToolCallDelta" })
+
+/**
+ * @since 0.1.0
+ * @category tool calls
+ */
+export interface ToolCallDelta extends Schema.Schema.Type<typeof ToolCallDelta> {}
 
 /**
  * A tool's result, sent by a client after running a client-side tool and echoed in
@@ -40,14 +52,20 @@ export class ToolCallDelta extends Schema.Class<ToolCallDelta>("ToolCallDelta")(
  * @since 0.1.0
  * @category tool returns
  */
-export class ToolReturn extends Schema.Class<ToolReturn>("ToolReturn")({
+export const ToolReturn = Schema.Struct({
   type: tag("tool"),
   tool_return: Schema.Union(Schema.String, Schema.Array(LettaToolReturnContentUnion)),
   status: Schema.Literal("success", "error"),
   tool_call_id: Schema.String,
   stdout: nullable(Schema.Array(Schema.String)),
   stderr: nullable(Schema.Array(Schema.String))
-}) {}
+}).annotations({ identifier: "ToolReturn" })
+
+/**
+ * @since 0.1.0
+ * @category tool returns
+ */
+export interface ToolReturn extends Schema.Schema.Type<typeof ToolReturn> {}
 
 /**
  * A human's decision on a tool call that requires approval.
@@ -55,12 +73,18 @@ export class ToolReturn extends Schema.Class<ToolReturn>("ToolReturn")({
  * @since 0.1.0
  * @category approvals
  */
-export class ApprovalReturn extends Schema.Class<ApprovalReturn>("ApprovalReturn")({
+export const ApprovalReturn = Schema.Struct({
   type: tag("approval"),
   tool_call_id: Schema.String,
   approve: Schema.Boolean,
   reason: nullable(Schema.String)
-}) {}
+}).annotations({ identifier: "ApprovalReturn" })
+
+/**
+ * @since 0.1.0
+ * @category approvals
+ */
+export interface ApprovalReturn extends Schema.Schema.Type<typeof ApprovalReturn> {}
 
 /**
  * One item of an approval: a decision on a server-side tool (`type: "approval"`) or the
@@ -86,13 +110,19 @@ export type ApprovalItem = typeof ApprovalItem.Type
  * @since 0.1.0
  * @category tool returns
  */
-export class MessageToolReturn extends Schema.Class<MessageToolReturn>("MessageToolReturn")({
+export const MessageToolReturn = Schema.Struct({
   tool_call_id: nullable(JsonValue),
   status: Schema.Literal("success", "error"),
   stdout: nullable(Schema.Array(Schema.String)),
   stderr: nullable(Schema.Array(Schema.String)),
   func_response: nullable(Schema.Union(Schema.String, Schema.Array(LettaToolReturnContentUnion)))
-}) {}
+}).annotations({ identifier: "MessageToolReturn" })
+
+/**
+ * @since 0.1.0
+ * @category tool returns
+ */
+export interface MessageToolReturn extends Schema.Schema.Type<typeof MessageToolReturn> {}
 
 /**
  * The function part of an OpenAI-style tool call (OpenAPI `Function-Output`). Renamed
@@ -101,10 +131,16 @@ export class MessageToolReturn extends Schema.Class<MessageToolReturn>("MessageT
  * @since 0.1.0
  * @category tool calls
  */
-export class ToolCallFunction extends Schema.Class<ToolCallFunction>("ToolCallFunction")({
+export const ToolCallFunction = Schema.Struct({
   arguments: Schema.String,
   name: Schema.String
-}) {}
+}).annotations({ identifier: "ToolCallFunction" })
+
+/**
+ * @since 0.1.0
+ * @category tool calls
+ */
+export interface ToolCallFunction extends Schema.Schema.Type<typeof ToolCallFunction> {}
 
 /**
  * An OpenAI-style tool call as stored on the server's internal `Message` (OpenAPI
@@ -113,10 +149,14 @@ export class ToolCallFunction extends Schema.Class<ToolCallFunction>("ToolCallFu
  * @since 0.1.0
  * @category tool calls
  */
-export class ChatCompletionMessageFunctionToolCall
-  extends Schema.Class<ChatCompletionMessageFunctionToolCall>("ChatCompletionMessageFunctionToolCall")({
+export const ChatCompletionMessageFunctionToolCall = Schema.Struct({
     id: Schema.String,
     function: ToolCallFunction,
     type: Schema.Literal("function")
-  })
-{}
+  }).annotations({ identifier: "ChatCompletionMessageFunctionToolCall" })
+
+/**
+ * @since 0.1.0
+ * @category tool calls
+ */
+export interface ChatCompletionMessageFunctionToolCall extends Schema.Schema.Type<typeof ChatCompletionMessageFunctionToolCall> {}

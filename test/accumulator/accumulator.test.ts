@@ -72,7 +72,7 @@ describe("Accumulator", () => {
     ])
     const call = merged[0]
     expect(call.message_type === "tool_call_message" && call.tool_call).toEqual(
-      new Schemas.ToolCall({ tool_call_id: "a", name: "add", arguments: "{\"x\":1}" })
+      { tool_call_id: "a", name: "add", arguments: "{\"x\":1}" }
     )
   })
 
@@ -100,7 +100,7 @@ describe("Accumulator", () => {
       assistant("m1", "o1", "llo")
     ])
     expect(merged.message_type === "assistant_message" && merged.content).toEqual([
-      new Schemas.TextContent({ text: "hello" })
+      { type: "text", text: "hello" }
     ])
   })
 

@@ -121,9 +121,7 @@ const literalsOf = (schema: Schema.Schema.Any): Array<string> => {
 }
 
 const identifierOf = (ast: SchemaAST.AST): string => {
-  // A class is a transformation to a declaration that carries the class's identifier.
-  const annotated = ast._tag === "Transformation" ? ast.to : ast
-  const id = SchemaAST.getIdentifierAnnotation(annotated)
+  const id = SchemaAST.getIdentifierAnnotation(ast)
   return id._tag === "Some" ? id.value : ast._tag
 }
 

@@ -85,9 +85,10 @@ describe("discriminators", () => {
 
   it("requires `provider_type` to pick model settings", () => {
     expect(Either.isLeft(Schema.decodeUnknownEither(Schemas.ModelSettings)({ temperature: 0.2 }))).toBe(true)
-    expect(decode(Schemas.ModelSettings)({ provider_type: "anthropic", temperature: 0.2 })).toBeInstanceOf(
-      Schemas.AnthropicModelSettings
-    )
+    expect(decode(Schemas.ModelSettings)({ provider_type: "anthropic", temperature: 0.2 })).toEqual({
+      provider_type: "anthropic",
+      temperature: 0.2
+    })
   })
 })
 
@@ -115,7 +116,7 @@ describe("what the server sends", () => {
       content: "hi",
       field_from_the_future: { x: 1 }
     })
-    expect(message).toBeInstanceOf(Schemas.AssistantMessage)
+    expect(message.message_type).toBe("assistant_message")
     expect(message).not.toHaveProperty("field_from_the_future")
   })
 
@@ -133,7 +134,10 @@ describe("what the server sends", () => {
       tool_calls: { arguments: "{\"a\":", tool_call_id: "c1" }
     })
     expect(step.message_type === "tool_call_message" && Array.isArray(step.tool_calls)).toBe(true)
-    expect(delta.message_type === "tool_call_message" && delta.tool_calls).toBeInstanceOf(Schemas.ToolCallDelta)
+    expect(delta.message_type === "tool_call_message" && delta.tool_calls).toEqual({
+      arguments: "{\"a\":",
+      tool_call_id: "c1"
+    })
   })
 
   it("reads content as a string or as parts", () => {
@@ -149,11 +153,11 @@ describe("what the server sends", () => {
     const received = { message_type: "response_state", id: "x", state: { step: 3 } }
     const message = decode(Schemas.LettaStreamingMessage)(received)
     expect(message).toEqual(
-      new Schemas.UnknownMessage({
+      {
         message_type: "unknown_message",
         received_message_type: "response_state",
         payload: { id: "x", state: { step: 3 } }
-      })
+      }
     )
     expect(encode(Schemas.LettaStreamingMessage)(message)).toEqual(received)
   })
@@ -172,7 +176,7 @@ describe("what the server sends", () => {
       detail: null,
       seq_id: null
     })
-    expect(error).toBeInstanceOf(Schemas.LettaErrorMessage)
+    expect(error.message_type).toBe("error_message")
   })
 
   it("fills the usage counters' defaults", () => {
