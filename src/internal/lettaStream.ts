@@ -8,11 +8,13 @@
  */
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Channel, Chunk, Duration, Effect, Either, Schema, Stream } from "effect"
+import { Channel, Chunk, Duration, Effect, Either, Stream } from "effect"
 import * as LettaError from "../LettaError.js"
 import { LettaStreamingMessage } from "../schema/messages.js"
 import * as Sse from "../Sse.js"
+import { SseParser } from "./sseParser.js"
 import * as Streaming from "../Streaming.js"
+import { fastDecoderOf, makeDecoder, NoMatch } from "./fastDecode.js"
 import { describeUrl, maxErrorBodyBytes, readBounded } from "./httpErrors.js"
 import { clip } from "./text.js"
 import { describeParseError, type Transport } from "./transport.js"
@@ -53,7 +55,8 @@ export const settings = (
   }
 }
 
-const decodeMessage = Schema.decodeUnknownEither(LettaStreamingMessage)
+const decodeFast = fastDecoderOf(LettaStreamingMessage)
+const decodeExact = makeDecoder(LettaStreamingMessage)
 
 interface Context {
   readonly method: string
@@ -83,30 +86,47 @@ const streamError = (data: string, runId: string | undefined): LettaError.Stream
   })
 }
 
-/** The interpretation of SSE events as Letta messages, as one stateful pass. */
+type Outcome = "continue" | "end" | LettaError.LettaError
+
+/**
+ * One pass over the response bytes: SSE parsing, JSON, schema decoding and the
+ * end-of-stream rules, without intermediate event objects (this is the hot path of every
+ * stream).
+ */
 const interpret = (context: Context) =>
   Channel.suspend(() => {
     let runId: string | undefined
     let seqId: number | undefined
     let index = 0
+    let out: Array<LettaStreamingMessage> = []
+    let outcome: Outcome = "continue"
     const skipped: Array<string> = []
 
-    type Outcome = "continue" | "end" | LettaError.LettaError
+    const malformed = (data: string, description: string): Outcome => {
+      if (context.settings.onMalformedEvent === "skip") {
+        skipped.push(`${description} — data: ${clip(data, 200)}`)
+        return "continue"
+      }
+      return new LettaError.DecodeError({ method: context.method, url: context.url, description, excerpt: clip(data) })
+    }
 
-    const handle = (event: Sse.Event, out: Array<LettaStreamingMessage>): Outcome => {
+    const handle = (type: string, data: string): Outcome => {
       index++
-      if (event.event === "error") return streamError(event.data, runId)
-      if (event.event === "cancelled") return new LettaError.StreamCancelledError({ runId })
-      if (event.data === "[DONE]") return "end"
+      if (type === "error") return streamError(data, runId)
+      if (type === "cancelled") return new LettaError.StreamCancelledError({ runId })
+      if (data === "[DONE]") return "end"
       let json: unknown
       try {
-        json = JSON.parse(event.data)
+        json = JSON.parse(data)
       } catch (error) {
-        return malformed(event, `event ${index} is not JSON (${String(error)})`)
+        return malformed(data, `event ${index} is not JSON (${String(error)})`)
       }
-      const decoded = decodeMessage(json)
-      if (Either.isLeft(decoded)) return malformed(event, `event ${index}: ${describeParseError(decoded.left)}`)
-      const message = decoded.right
+      let message = decodeFast(json)
+      if (message === NoMatch) {
+        const exact = decodeExact(json)
+        if (Either.isLeft(exact)) return malformed(data, `event ${index}: ${describeParseError(exact.left)}`)
+        message = exact.right
+      }
       if ("run_id" in message && typeof message.run_id === "string") runId = message.run_id
       if ("seq_id" in message && typeof message.seq_id === "number") seqId = message.seq_id
       if (message.message_type === "ping") {
@@ -119,18 +139,13 @@ const interpret = (context: Context) =>
         : "continue"
     }
 
-    const malformed = (event: Sse.Event, description: string): Outcome => {
-      if (context.settings.onMalformedEvent === "skip") {
-        skipped.push(`${description} — data: ${clip(event.data, 200)}`)
-        return "continue"
-      }
-      return new LettaError.DecodeError({
-        method: context.method,
-        url: context.url,
-        description,
-        excerpt: clip(event.data)
-      })
-    }
+    const parser = new SseParser(context.settings.maxEventSize, {
+      event: (type, data) => {
+        outcome = handle(type, data)
+        return outcome === "continue"
+      },
+      retry: () => {}
+    })
 
     const flushSkipped = Effect.suspend(() => {
       const lines = skipped.splice(0)
@@ -143,27 +158,32 @@ const interpret = (context: Context) =>
 
     const loop: Channel.Channel<
       Chunk.Chunk<LettaStreamingMessage>,
-      Chunk.Chunk<Sse.Item>,
+      Chunk.Chunk<Uint8Array>,
       LettaError.LettaError,
       LettaError.LettaError,
       void,
       unknown
     > = Channel.readWithCause({
-      onInput: (items: Chunk.Chunk<Sse.Item>) => {
-        const out: Array<LettaStreamingMessage> = []
-        for (const item of items) {
-          if (item._tag === "Retry") continue
-          const outcome = handle(item, out)
-          if (outcome === "continue") continue
-          // A terminal event: deliver what came before it, then stop reading. Ending the
-          // stream here closes the response, without waiting for the server's EOF.
-          const emitted = Channel.write(Chunk.unsafeFromArray(out)).pipe(Channel.zipRight(Channel.fromEffect(flushSkipped)))
-          return outcome === "end" ? emitted : Channel.zipRight(emitted, Channel.fail(outcome))
+      onInput: (chunk: Chunk.Chunk<Uint8Array>) => {
+        out = []
+        for (const bytes of chunk) {
+          const fed = parser.feed(bytes)
+          if (fed === "stopped") break
+          if (fed === "too-large") {
+            outcome = new LettaError.DecodeError({
+              method: context.method,
+              url: context.url,
+              description: `an event grew beyond ${context.settings.maxEventSize} characters`,
+              excerpt: ""
+            })
+            break
+          }
         }
-        return Channel.write(Chunk.unsafeFromArray(out)).pipe(
-          Channel.zipRight(Channel.fromEffect(flushSkipped)),
-          Channel.zipRight(loop)
-        )
+        const emitted = Channel.write(Chunk.unsafeFromArray(out)).pipe(Channel.zipRight(Channel.fromEffect(flushSkipped)))
+        // At a terminal event, stop reading: ending here closes the response without waiting
+        // for the server's EOF.
+        if (outcome === "continue") return Channel.zipRight(emitted, loop)
+        return outcome === "end" ? emitted : Channel.zipRight(emitted, Channel.fail(outcome))
       },
       onFailure: (cause) => Channel.failCause(cause),
       onDone: () =>
@@ -218,12 +238,7 @@ export const streamMessages = (
         Stream.mapError((error) =>
           new LettaError.TransportError({ method, url, phase: "response", description: error.message })
         ),
-        Sse.decode({ maxEventSize: settings.maxEventSize }),
-        Stream.mapError((error) =>
-          error._tag === "EventTooLargeError"
-            ? new LettaError.DecodeError({ method, url, description: error.message, excerpt: "" })
-            : error
-        ),
+        // Idle means no bytes at all: pings, and the pieces of an event, count as activity.
         Stream.timeoutFail(() => timeout("idle", settings.timeouts.idle, url), settings.timeouts.idle),
         Stream.pipeThroughChannelOrFail(interpret(context(url)))
       )

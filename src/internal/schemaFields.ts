@@ -80,17 +80,26 @@ const hasOffset = /(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/
  * callback's `completed_at`) is naive, which the server means as UTC. Decodes to
  * `DateTime.Utc`; encodes as ISO-8601 with `Z`.
  */
+// A stream's messages mostly carry the same second-precision date, so the last one parsed
+// is kept (a DateTime is an immutable value, safe to share).
+let lastInput: string | undefined
+let lastDate: DateTime.Utc | undefined
+
 export const LettaDate: Schema.Schema<DateTime.Utc, string> = Schema.transformOrFail(
   Schema.String,
   Schema.DateTimeUtcFromSelf,
   {
     strict: true,
     decode: (input, _, ast) => {
+      if (input === lastInput) return ParseResult.succeed(lastDate!)
       // `Date.parse` reads a naive timestamp as local time; the server means UTC.
       const millis = isoDate.test(input) ? Date.parse(hasOffset.test(input) ? input : `${input}Z`) : Number.NaN
-      return Number.isNaN(millis)
-        ? ParseResult.fail(new ParseResult.Type(ast, input, `Expected an ISO-8601 date-time, got ${JSON.stringify(input)}`))
-        : ParseResult.succeed(DateTime.unsafeMake(millis))
+      if (Number.isNaN(millis)) {
+        return ParseResult.fail(new ParseResult.Type(ast, input, `Expected an ISO-8601 date-time, got ${JSON.stringify(input)}`))
+      }
+      lastDate = DateTime.unsafeMake(millis)
+      lastInput = input
+      return ParseResult.succeed(lastDate)
     },
     encode: (dateTime) => ParseResult.succeed(DateTime.formatIso(dateTime))
   }

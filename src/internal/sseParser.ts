@@ -24,6 +24,15 @@ export interface SseRetry {
 /** What the parser emits. */
 export type SseItem = SseEvent | SseRetry
 
+/**
+ * Where parsed fields go. `event` returns false to stop the parser (e.g. at a terminal
+ * event): the rest of the input is ignored.
+ */
+export interface SseSink {
+  event(type: string, data: string, id: string): boolean
+  retry(millis: number): void
+}
+
 const LF = 10
 const COLON = 58
 const SPACE = 32
@@ -47,12 +56,33 @@ export class SseParser {
   private lastEventId = ""
   private out: Array<SseItem> = []
   private tooLarge = false
+  private stopped = false
+  private sink: SseSink
 
-  constructor(readonly maxEventSize: number) {}
+  constructor(readonly maxEventSize: number, sink?: SseSink) {
+    this.sink = sink ?? {
+      event: (type, data, id) => {
+        this.out.push({ _tag: "Event", event: type, data, id })
+        return true
+      },
+      retry: (millis) => {
+        this.out.push({ _tag: "Retry", millis })
+      }
+    }
+  }
 
   /** Feeds a chunk of bytes; returns the items it completes (possibly none). */
   push(bytes: Uint8Array): Array<SseItem> | undefined {
     return this.pushText(this.decoder.decode(bytes, { stream: true }))
+  }
+
+  /**
+   * Feeds a chunk of bytes to the sink. Returns "ok", "stopped" once the sink asked to stop,
+   * or "too-large".
+   */
+  feed(bytes: Uint8Array): "ok" | "stopped" | "too-large" {
+    const result = this.pushText(this.decoder.decode(bytes, { stream: true }))
+    return result === undefined ? "too-large" : this.stopped ? "stopped" : "ok"
   }
 
   /**
@@ -69,6 +99,7 @@ export class SseParser {
   pushText(text: string): Array<SseItem> | undefined {
     if (this.tooLarge) return undefined
     this.out = []
+    if (this.stopped) return this.out
     let start = 0
     if (this.afterCR) {
       this.afterCR = false
@@ -91,6 +122,7 @@ export class SseParser {
         this.piecesLength = 0
       }
       if (!this.line(line)) return undefined
+      if (this.stopped) return this.out
       start = end + 1
       if (end === nextCR) {
         if (start === text.length) {
@@ -155,7 +187,7 @@ export class SseParser {
         if (!value.includes("\0")) this.lastEventId = value
         return true
       case "retry":
-        if (digitsOnly.test(value)) this.out.push({ _tag: "Retry", millis: Number(value) })
+        if (digitsOnly.test(value)) this.sink.retry(Number(value))
         return true
       default:
         return true
@@ -164,12 +196,9 @@ export class SseParser {
 
   private dispatch(): void {
     if (this.data.length > 0) {
-      this.out.push({
-        _tag: "Event",
-        event: this.eventType === "" ? "message" : this.eventType,
-        data: this.data.length === 1 ? this.data[0] : this.data.join("\n"),
-        id: this.lastEventId
-      })
+      const type = this.eventType === "" ? "message" : this.eventType
+      const data = this.data.length === 1 ? this.data[0] : this.data.join("\n")
+      if (!this.sink.event(type, data, this.lastEventId)) this.stopped = true
     }
     this.data = []
     this.eventSize = 0

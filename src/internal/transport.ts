@@ -11,6 +11,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { type Duration, Effect, Either, ParseResult, Schema } from "effect"
 import * as LettaError from "../LettaError.js"
 import type * as Streaming from "../Streaming.js"
+import { makeDecoder } from "./fastDecode.js"
 import { describeUrl, fromResponse, readBounded } from "./httpErrors.js"
 import { type PathTemplate, render } from "./path.js"
 import { clip, maxDescriptionChars } from "./text.js"
@@ -128,9 +129,8 @@ const decodeJsonBody = <A, I>(
       } catch (error) {
         return fail(`the response body is not JSON (${String(error)})`)
       }
-      return Schema.decodeUnknown(schema)(json, { errors: "all" }).pipe(
-        Effect.catchTag("ParseError", (error) => fail(describeParseError(error)))
-      )
+      const decoded = makeDecoder(schema)(json)
+      return Either.isRight(decoded) ? Effect.succeed(decoded.right) : fail(describeParseError(decoded.left))
     })
   )
 }

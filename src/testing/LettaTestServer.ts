@@ -1,8 +1,9 @@
 /**
  * An in-process, Letta-compatible HTTP server on 127.0.0.1, faithful to the
  * real server's wire behaviour: the same status codes and error bodies, JSON
- * with explicit `null`s and the server's date formats, step-mode SSE, run
- * tracking and message paging.
+ * with explicit `null`s and the server's date formats, foreground SSE in step
+ * and token mode with pings, run tracking, conversations with their lock, and
+ * message paging.
  *
  * ## Endpoints (under `/v1`, also mounted under `/latest`)
  *
@@ -10,18 +11,22 @@
  *   `POST /agents/{agent_id}/summarize`
  * - `GET|POST /agents/{agent_id}/messages` (JSON or, with `streaming: true`, SSE),
  *   `POST /agents/{agent_id}/messages/stream|async|cancel`
+ * - `POST|GET /conversations/`, `GET /conversations/{conversation_id}`,
+ *   `GET|POST /conversations/{conversation_id}/messages` (SSE unless `streaming: false`),
+ *   `POST /conversations/{conversation_id}/cancel|stream`
  * - `GET /runs/`, `GET /runs/active`, `GET|DELETE /runs/{run_id}`,
  *   `GET /runs/{run_id}/messages|usage|steps`
  *
  * ## The scripted model
  *
  * Every agent answers with a deterministic script instead of an LLM. For the
- * input text `T` (the request's `input`, or its last user message) one step
- * persists the user message(s) (echoing their `otid`) and ONE assistant message
- * that lists as a `reasoning_message` (`The user said "T". I'll answer.`) and an
- * `assistant_message` (`You said: T`) sharing its `id`, with distinct `otid`s.
- * Token counts derive from the text lengths (about four characters per token);
- * the stop reason is `end_turn`.
+ * input text `T` (the request's `input`, or its last user message, without
+ * the stream directives below) one step persists the user message(s) (echoing
+ * their `otid`) and ONE assistant message that lists as a `reasoning_message`
+ * (`The user said "T". I'll answer.`) and an `assistant_message`
+ * (`You said: T`) sharing its `id`, with distinct `otid`s. Token counts derive
+ * from the text lengths (about four characters per token); the stop reason is
+ * `end_turn`.
  *
  * Directives in `T` reach the real server's error paths through ordinary requests:
  *
@@ -36,6 +41,75 @@
  *   answers 500 `{"detail": "An unknown error occurred"}`, a stream reports an
  *   `internal_error`, an async run ends `failed`.
  *
+ * (Both must start the text, once the stream directives are taken out.)
+ *
+ * ## Streams
+ *
+ * Streams are foreground: an initial ping carrying `run_id` (with
+ * `include_pings`, the default), then the turn, then `stop_reason`,
+ * `usage_statistics` and `[DONE]`; the status line goes out with the first
+ * event. With `stream_tokens: true` and a model the real server can
+ * token-stream (provider `openai`, `anthropic`, …; others fall back to step
+ * mode) the reasoning and the reply come as word-sized deltas that all carry
+ * the persisted assistant message id, each part with
+ * `otid = generate_otid_from_id(id, index)`. With `include_pings` a keepalive
+ * ping follows every `keepaliveInterval` (default 20 s) without an event, and
+ * a stream that has carried only pings for `maxStreamSilence` (default 30 min)
+ * ends without a terminal event. Both use the Clock of the runtime that made
+ * the server, so `TestClock.adjust` drives them. A client that goes away does
+ * not stop the run (the real response is shielded): it finishes and is recorded.
+ *
+ * Stream directives can go anywhere in `T` (`hello /slow 500 /cut 3`) and are
+ * removed before the model reads it (the persisted user message keeps them);
+ * non-streaming sends ignore them:
+ *
+ * - `/slow <ms>`: wait `<ms>` on the server's clock before each event after the
+ *   initial ping (keepalive pings are not delayed).
+ * - `/cut <n>`: destroy the socket after `<n>` events (pings included), with no
+ *   terminal event; the run still completes.
+ * - `/end <variant>`: how the stream ends (PROTOCOL §1.4 and §4), the run
+ *   recorded as the real server would:
+ *   - `error-after-output`: the output, `stop_reason: llm_api_error`, `event: error`
+ *     with an `internal_error` `LettaErrorMessage`, EOF without `[DONE]`; the run
+ *     is `completed` with `stop_reason: "llm_api_error"`.
+ *   - `error-plain`: the output, then the response wrapper's
+ *     `event: error` / `{"error": "…", "code": "INTERNAL_SERVER_ERROR"}` (`json.dumps`
+ *     spacing), EOF; the run `failed` with `stop_reason: "error"` and a
+ *     `stream_incomplete` error.
+ *   - `cancelled`: the output, then the cancellation wrapper's
+ *     `data: {"message_type": "stop_reason", "stop_reason": "cancelled"}`, EOF; the
+ *     run is cancelled as by `/cancel`.
+ *   - `cancelled-step`: the normal tail with `stop_reason: cancelled` (usage and
+ *     `[DONE]` included); the run `cancelled`.
+ *   - `cancelled-event`: the output, then `event: cancelled` /
+ *     `{"message": "Run was cancelled"}`, EOF; the run cancelled as by `/cancel`.
+ *   - `retry`: part of a first response (never persisted, its own id), then
+ *     `stop_reason: error`, then the real response and the normal tail; `completed`.
+ *   - `no-done`: the normal tail without `[DONE]`; `completed`.
+ *   - `pings-only`: the model never answers: only pings (the initial one and
+ *     keepalives), then EOF after `maxStreamSilence`; the run `failed` as
+ *     `stream_incomplete`. Without pings the stream just hangs.
+ *
+ * ## Cancelling streams
+ *
+ * `POST /agents/{agent_id}/messages/cancel` and `POST /conversations/{id}/cancel`
+ * mark runs `cancelled` at once. A stream notices, like the real wrapper, when
+ * its next event is due and at least 0.5 s (server clock) after it last looked:
+ * it then writes the `json.dumps` stop reason above and ends without usage or
+ * `[DONE]` (with `include_pings: false` that next event still slips out after it).
+ *
+ * ## Conversations and their lock
+ *
+ * The server behaves like one with Redis for locking: while a conversation
+ * stream runs, another send to that conversation answers 409
+ * `{"detail": "CONFLICT: … (run_id=run-…) …", "run_id": "run-…"}`; `default` +
+ * `agent_id` (and deprecated agent ids) lock on the agent, for JSON sends too.
+ * The lock goes with the run's terminal update (before the body's EOF), with a
+ * cancel of a conversation run, or after 300 s; an agent-direct run's lock is
+ * not freed by a cancel, as on the real server. Conversation runs record
+ * `run_type: "send_conversation_message"` (and their `conversation_id` when
+ * streamed); agent-direct runs are plain `send_message` runs without one.
+ *
  * Approval and tool-return inputs are validated like the real server, then
  * rejected as the real server does when no tool call awaits approval (the
  * scripted model never requests one).
@@ -48,12 +122,19 @@
  *
  * ## Where it knowingly differs
  *
- * - Streaming is foreground step mode only: `stream_tokens` falls back to step
- *   mode (as the real server does for models it cannot token-stream) and
- *   `background: true` answers 503 like a real server without Redis.
+ * - No Redis streams: `background: true` answers 503 like a real server without
+ *   Redis, and so does `POST /conversations/{id}/stream`, even though the
+ *   conversation lock behaves as with Redis.
  * - `/messages/cancel` without run ids uses the run the real server keeps in
  *   Redis (the agent's last synchronous or streaming run, finished or not),
  *   else the agent's created/running runs.
+ * - Conversation `model_settings` are stored as given; isolated blocks get ids
+ *   but no contents; conversations cannot be updated, forked or deleted.
+ * - Timestamps that tie under a stopped clock are ordered by creation.
+ * - Scripted endings stand in for failures the OSS server cannot be made to
+ *   produce on demand: `no-done` has no OSS cause (its run is recorded as
+ *   completed), and the mid-stream failures keep the output they streamed
+ *   persisted. Request-token → run mappings never expire.
  * - Summaries are scripted; `DELETE /runs/{id}` answers 200 `null` as documented
  *   (the archived server's handler calls a method that does not exist).
  *
@@ -373,7 +454,11 @@ export const make = (options?: Options): Effect.Effect<Service, ListenError, Sco
     const connections: Array<{ readonly id: number; readonly openedAt: number; closedAt: number | undefined }> = []
     const server = http.createServer()
     server.on("connection", (socket: Socket) => {
-      const record = { id: connections.length + 1, openedAt: performance.now(), closedAt: undefined as number | undefined }
+      const record: { readonly id: number; readonly openedAt: number; closedAt: number | undefined } = {
+        id: connections.length + 1,
+        openedAt: performance.now(),
+        closedAt: undefined
+      }
       connections.push(record)
       ctx.connectionIds.set(socket, record.id)
       sockets.add(socket)

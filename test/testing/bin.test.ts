@@ -42,6 +42,26 @@ describe("effect-letta-server", () => {
       expect(result.code).toBe(0)
     }))
 
+  it.effect("takes the keepalive interval in seconds, like LETTA_KEEPALIVE_INTERVAL", () =>
+    Effect.gen(function*() {
+      const result = yield* runCli(["--port", "0", "--keepalive-interval", "0.02"], async (url) => {
+        const agent = await fetch(`${url}/v1/agents/`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}"
+        }).then((r) => r.json() as Promise<{ id: string }>)
+        const body = await fetch(`${url}/v1/agents/${agent.id}/messages/stream`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ input: "hi /slow 150" })
+        }).then((r) => r.text())
+        // The initial ping plus keepalives in the 150 ms gaps between events (real time).
+        return body.split("\"message_type\":\"ping\"").length - 1
+      })
+      expect(result.status).toBeGreaterThan(2)
+      expect(result.code).toBe(0)
+    }))
+
   it.effect("rejects bad arguments", () =>
     Effect.gen(function*() {
       const exit = yield* Effect.async<{ code: number | null; stderr: string }>((resume) => {
@@ -54,5 +74,15 @@ describe("effect-letta-server", () => {
       })
       expect(exit.code).toBe(2)
       expect(exit.stderr).toContain("invalid --port: nope")
+      const keepalive = yield* Effect.async<{ code: number | null; stderr: string }>((resume) => {
+        const child = spawn(process.execPath, ["--import", "tsx", script, "--keepalive-interval", "0"], {
+          stdio: ["ignore", "ignore", "pipe"]
+        })
+        let stderr = ""
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+        child.once("exit", (code) => resume(Effect.succeed({ code, stderr })))
+      })
+      expect(keepalive.code).toBe(2)
+      expect(keepalive.stderr).toContain("invalid --keepalive-interval: 0")
     }))
 })

@@ -83,3 +83,14 @@ describe("wire formats", () => {
     expect(Wire.utcDateTime(Date.UTC(2026, 7, 1))).toBe("2026-08-01T00:00:00Z")
   })
 })
+
+describe("Python json.dumps", () => {
+  it("spaces its separators and escapes everything outside printable ASCII", () => {
+    expect(Wire.dumps({ error: "héllo \"q\" \\ \n\t\x7f 😀 </", code: 1, l: [true, null, 1.5] })).toBe(
+      "{\"error\": \"h\\u00e9llo \\\"q\\\" \\\\ \\n\\t\\u007f \\ud83d\\ude00 </\", \"code\": 1, \"l\": [true, null, 1.5]}"
+    )
+    expect(Wire.dumps({ message_type: "stop_reason", stop_reason: "cancelled" })).toBe(
+      "{\"message_type\": \"stop_reason\", \"stop_reason\": \"cancelled\"}"
+    )
+  })
+})

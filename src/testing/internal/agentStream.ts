@@ -36,14 +36,24 @@ export interface AgentStream {
   readonly lockKey: string | null
 }
 
-/** `_is_token_streaming_compatible` */
-export const canStreamTokens = (agent: Turn.Thread["agent"]): boolean =>
-  ["anthropic", "openai", "bedrock", "deepseek", "zai", "zai_coding", "chatgpt_oauth", "minimax", "openrouter"]
-    .includes(agent.llm.endpointType) ||
-  (agent.agentType === "letta_v1_agent" && ["google_ai", "google_vertex"].includes(agent.llm.endpointType))
+/**
+ * `_is_token_streaming_compatible`, for the model in effect: a conversation's
+ * model handle overrides the agent's (its provider names the endpoint type).
+ */
+export const canStreamTokens = (thread: Turn.Thread): boolean => {
+  const { agent, conversation } = thread
+  const endpointType = conversation?.model ? conversation.model.split("/")[0]! : agent.llm.endpointType
+  return ["anthropic", "openai", "bedrock", "deepseek", "zai", "zai_coding", "chatgpt_oauth", "minimax", "openrouter"]
+    .includes(endpointType) ||
+    (agent.agentType === "letta_v1_agent" && ["google_ai", "google_vertex"].includes(endpointType))
+}
 
 const streamIncomplete = (runId: string) => ({
-  error: { run_id: runId, error_type: "stream_incomplete", message: "Stream ended unexpectedly without a terminal event." }
+  error: {
+    run_id: runId,
+    error_type: "stream_incomplete",
+    message: "Stream ended unexpectedly without a terminal event."
+  }
 })
 
 /** `update_run_by_id_async(conversation_id=lock_key, ...)`: a terminal update also frees the lock. */
@@ -80,7 +90,8 @@ const midStreamDetail = (variant: Directives.EndVariant) =>
 export const produce = (ctx: AgentStream) => (emit: (event: SseEvent) => Effect.Effect<void>): Effect.Effect<void> =>
   Effect.gen(function*() {
     const { plan, request, run } = ctx
-    const pace = plan.directives.slowMillis > 0 ? Effect.sleep(Duration.millis(plan.directives.slowMillis)) : Effect.void
+    const slow = plan.directives.slowMillis
+    const pace = slow > 0 ? Effect.sleep(Duration.millis(slow)) : Effect.void
     /** one event, built when it is due */
     const send = (make: (now: number) => SseEvent) =>
       Effect.gen(function*() {
@@ -117,8 +128,8 @@ export const produce = (ctx: AgentStream) => (emit: (event: SseEvent) => Effect.
     const output = Effect.gen(function*() {
       if (ctx.tokens) {
         for (const delta of Tokens.deltas({ id: plan.assistantId, stepId: plan.stepId, runId: run.id }, parts)) {
-          const event = (now: number) => Sse.data(delta(now))
-          if (visible(delta(0)["message_type"] as string)) yield* send(event)
+          // `include_return_message_types` filters the deltas as they leave the adapter.
+          if (visible(delta.messageType)) yield* send((now) => Sse.data(delta.at(now)))
         }
         const now = yield* Clock.currentTimeMillis
         return Turn.commit(ctx.store, ctx.thread, run, plan, request, now).usage
@@ -164,9 +175,12 @@ export const produce = (ctx: AgentStream) => (emit: (event: SseEvent) => Effect.
         return yield* finish(ctx, { status: "failed", stopReason: "error", error: streamIncomplete(run.id) })
       }
       case "cancelled": {
+        // The cancel lands once the output is out (the wrapper reads one chunk ahead, so an earlier
+        // cancel could catch the last message instead).
         yield* output
+        yield* pace
         yield* cancelledMeanwhile(ctx)
-        return yield* send(() => Sse.wrapperCancelled)
+        return yield* emit(Sse.wrapperCancelled)
       }
       case "cancelled-step": {
         // `_check_run_cancellation` at a step boundary: the normal tail with `cancelled`.
@@ -176,8 +190,9 @@ export const produce = (ctx: AgentStream) => (emit: (event: SseEvent) => Effect.
       }
       case "cancelled-event": {
         yield* output
+        yield* pace
         yield* cancelledMeanwhile(ctx)
-        return yield* send(() => Sse.cancelledEvent)
+        return yield* emit(Sse.cancelledEvent)
       }
       case "retry": {
         // A first attempt whose provider stream breaks after some reasoning; the interface yields
@@ -185,7 +200,7 @@ export const produce = (ctx: AgentStream) => (emit: (event: SseEvent) => Effect.
         const attempt = { id: Ids.make("message"), stepId: plan.stepId, runId: run.id }
         const first = Tokens.deltas(attempt, [parts[0]!], { split: ctx.tokens })
         for (const delta of first) {
-          if (visible("reasoning_message")) yield* send((now) => Sse.data(delta(now)))
+          if (visible(delta.messageType)) yield* send((now) => Sse.data(delta.at(now)))
         }
         if (!ctx.tokens || visible("stop_reason")) yield* send(() => Sse.data(Wire.stopReason("error")))
         const usage = yield* output

@@ -135,7 +135,12 @@ const writeJson = (res: ServerResponse, status: number, body: unknown, headers?:
 // Once the client (or `/cut`) destroyed the socket, writes are dropped while the run goes on.
 const gone = (res: ServerResponse) => res.destroyed || res.socket === null || res.socket.destroyed
 
-const write = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, response: Response): Effect.Effect<void> => {
+const write = (
+  ctx: HttpContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: Response
+): Effect.Effect<void> => {
   switch (response._tag) {
     case "Json":
       return Effect.sync(() => writeJson(res, response.status, response.body, response.headers))
@@ -169,8 +174,19 @@ const write = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse, resp
               res.write(frame)
               entry.frames.push(frame)
             }),
-          destroy: Effect.sync(() => {
-            req.socket.destroy()
+          // What was written still reaches the client; then the connection drops mid-body.
+          destroy: Effect.async<void>((resume) => {
+            const socket = req.socket
+            if (socket.destroyed) return resume(Effect.void)
+            let resumed = false
+            const closed = () => {
+              if (resumed) return
+              resumed = true
+              socket.destroy()
+              resume(Effect.void)
+            }
+            socket.once("close", closed)
+            socket.end(closed)
           })
         })),
         Effect.ensuring(Effect.sync(() => {

@@ -79,7 +79,7 @@ export const stream = (
       request,
       plan,
       // Other models silently fall back to step mode, as on the real server.
-      tokens: request.stream_tokens && AgentStream.canStreamTokens(agent),
+      tokens: request.stream_tokens && AgentStream.canStreamTokens(target.thread),
       lockKey: target.lockKey
     }
     return {

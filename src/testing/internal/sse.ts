@@ -23,14 +23,23 @@
 import { Clock, Duration, Effect, Fiber, Option, Queue } from "effect"
 import * as Wire from "./wire.js"
 
-/** One SSE event before framing. */
+/**
+ * One SSE event before framing. `wrapper` marks what the real server writes
+ * above the cancellation wrapper (so no cancellation check runs on it) when a
+ * scripted ending stands in for it.
+ */
 export type SseEvent =
   /** `data: <compact JSON>`: everything pydantic's `model_dump_json()` writes */
   | { readonly _tag: "Data"; readonly payload: Wire.WireObject }
   /** `data: <json.dumps(...)>`: the cancellation wrapper's stop reason */
-  | { readonly _tag: "Dumps"; readonly payload: Readonly<Record<string, unknown>> }
+  | { readonly _tag: "Dumps"; readonly payload: Readonly<Record<string, unknown>>; readonly wrapper: true }
   /** `event: <name>` plus its already serialized data */
-  | { readonly _tag: "Named"; readonly event: "error" | "cancelled"; readonly data: string }
+  | {
+    readonly _tag: "Named"
+    readonly event: "error" | "cancelled"
+    readonly data: string
+    readonly wrapper?: true | undefined
+  }
   /** `data: [DONE]` */
   | { readonly _tag: "Done" }
 
@@ -49,20 +58,23 @@ export const errorEvent = (error: Wire.WireObject): SseEvent => ({
 export const plainErrorEvent = (message: string): SseEvent => ({
   _tag: "Named",
   event: "error",
-  data: Wire.dumps({ error: message, code: "INTERNAL_SERVER_ERROR" })
+  data: Wire.dumps({ error: message, code: "INTERNAL_SERVER_ERROR" }),
+  wrapper: true
 })
 
 /** The response wrapper's `event: cancelled` for a `RunCancelledException` that reached it. */
 export const cancelledEvent: SseEvent = {
   _tag: "Named",
   event: "cancelled",
-  data: Wire.dumps({ message: "Run was cancelled" })
+  data: Wire.dumps({ message: "Run was cancelled" }),
+  wrapper: true
 }
 
 /** The cancellation wrapper's stop reason, spaces included. */
 export const wrapperCancelled: SseEvent = {
   _tag: "Dumps",
-  payload: { message_type: "stop_reason", stop_reason: "cancelled" }
+  payload: { message_type: "stop_reason", stop_reason: "cancelled" },
+  wrapper: true
 }
 
 export const render = (event: SseEvent): string => {
@@ -140,7 +152,8 @@ export const stream = (options: StreamOptions) => (sink: SseSink): Effect.Effect
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         lastData = now
-        if (now - lastCheck >= cancellationCheckMillis) {
+        const fromWrapper = event._tag !== "Data" && event._tag !== "Done" && event.wrapper === true
+        if (!fromWrapper && now - lastCheck >= cancellationCheckMillis) {
           lastCheck = now
           if (options.isCancelled()) {
             yield* send(wrapperCancelled)

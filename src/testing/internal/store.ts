@@ -156,7 +156,9 @@ export interface ConversationRecord {
  */
 export type NewMessage =
   & Pick<MessageRecord, "agentId" | "role" | "content" | "createdAt">
-  & Partial<Pick<MessageRecord, "id" | "otid" | "name" | "senderId" | "groupId" | "stepId" | "runId" | "conversationId">>
+  & Partial<
+    Pick<MessageRecord, "id" | "otid" | "name" | "senderId" | "groupId" | "stepId" | "runId" | "conversationId">
+  >
 
 /** One page of DB messages, selected like `message_manager.list_messages`. */
 export interface MessageQuery {

@@ -32,7 +32,10 @@ export interface ResponseIds {
 }
 
 /** A delta waiting for its emission time. */
-export type Delta = (now: number) => Wire.WireObject
+export interface Delta {
+  readonly messageType: string
+  readonly at: (now: number) => Wire.WireObject
+}
 
 /**
  * Deterministic fragments: each word with the whitespace before it (trailing
@@ -57,7 +60,9 @@ const head = (ids: ResponseIds, type: string, otid: string, now: number): Wire.W
 })
 
 // ToolCallDelta drops its null keys; the field order is name, arguments, tool_call_id.
-const toolCallDelta = (delta: { readonly name?: string; readonly arguments?: string; readonly toolCallId: string }) => ({
+const toolCallDelta = (
+  delta: { readonly name?: string; readonly arguments?: string; readonly toolCallId: string }
+) => ({
   ...(delta.name === undefined ? {} : { name: delta.name }),
   ...(delta.arguments === undefined ? {} : { arguments: delta.arguments }),
   tool_call_id: delta.toolCallId
@@ -86,25 +91,34 @@ export const deltas = (
     switch (part._tag) {
       case "Reasoning":
         for (const fragment of pieces(part.text)) {
-          out.push((now) => ({
-            ...head(ids, type, otid, now),
-            source: "reasoner_model",
-            reasoning: fragment,
-            signature: null
-          }))
+          out.push({
+            messageType: type,
+            at: (now) => ({
+              ...head(ids, type, otid, now),
+              source: "reasoner_model",
+              reasoning: fragment,
+              signature: null
+            })
+          })
         }
         break
       case "Text":
         for (const fragment of pieces(part.text)) {
-          out.push((now) => ({ ...head(ids, type, otid, now), content: fragment }))
+          out.push({ messageType: type, at: (now) => ({ ...head(ids, type, otid, now), content: fragment }) })
         }
         break
       case "ToolCall": {
         const first = toolCallDelta({ name: part.name, toolCallId: part.toolCallId })
-        out.push((now) => ({ ...head(ids, type, otid, now), tool_call: first, tool_calls: first }))
+        out.push({
+          messageType: type,
+          at: (now) => ({ ...head(ids, type, otid, now), tool_call: first, tool_calls: first })
+        })
         for (const fragment of pieces(part.arguments)) {
           const delta = toolCallDelta({ arguments: fragment, toolCallId: part.toolCallId })
-          out.push((now) => ({ ...head(ids, type, otid, now), tool_call: delta, tool_calls: delta }))
+          out.push({
+            messageType: type,
+            at: (now) => ({ ...head(ids, type, otid, now), tool_call: delta, tool_calls: delta })
+          })
         }
         break
       }

@@ -65,7 +65,8 @@ export const dumps = (value: unknown): string => {
   if (typeof value === "boolean") return value ? "true" : "false"
   if (Array.isArray(value)) return `[${value.map(dumps).join(", ")}]`
   if (typeof value === "object") {
-    return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${dumps(k)}: ${dumps(v)}`).join(", ")}}`
+    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${dumps(k)}: ${dumps(v)}`)
+    return `{${entries.join(", ")}}`
   }
   return "null"
 }

@@ -38,10 +38,10 @@ const getConversation = (state: ServerState, id: string): Effect.Effect<Conversa
 }
 
 /** The agent a `default` + `agent_id` pair or a deprecated agent-id path means, if any. */
-const agentDirect = (conversationIdOrDefault: string, agentId: string | null | undefined): string | undefined =>
-  conversationIdOrDefault === "default" && agentId ? agentId : conversationIdOrDefault.startsWith("agent-")
-  ? conversationIdOrDefault
-  : undefined
+const agentDirect = (conversationIdOrDefault: string, agentId: string | null | undefined): string | undefined => {
+  if (conversationIdOrDefault === "default" && agentId) return agentId
+  return conversationIdOrDefault.startsWith("agent-") ? conversationIdOrDefault : undefined
+}
 
 const invalidHandle = "INVALID_ARGUMENT: The model handle should be in the format provider/model-name"
 
@@ -69,7 +69,10 @@ export const createConversation: Handler = (state, req) =>
     const labels = (request?.["isolated_block_labels"] as ReadonlyArray<string> | null | undefined) ?? []
     const missing = labels.find((label) => !agent.blocks.some((b) => b.label === label))
     if (missing !== undefined) {
-      return yield* Errors.detail(400, `INVALID_ARGUMENT: Block with label '${missing}' not found on agent '${agentId}'`)
+      return yield* Errors.detail(
+        400,
+        `INVALID_ARGUMENT: Block with label '${missing}' not found on agent '${agentId}'`
+      )
     }
     const now = yield* Clock.currentTimeMillis
     const conversation = state.store.addConversation({
@@ -221,9 +224,10 @@ export const sendConversationMessage: Handler = (state, req, pathParams) =>
       // `_send_agent_direct_message`: the agents path with the agent id as lock key, no conversation.
       const agent = yield* getAgent(state, direct)
       const thread = { agent, conversation: null }
+      const target = { thread, runType: "send_message" as const, lockKey: agent.id }
       return request.streaming
-        ? yield* Send.stream(state, { thread, runType: "send_message", lockKey: agent.id }, request)
-        : yield* Send.step(state, { thread, runType: "send_message", lockKey: agent.id, runConversationId: null }, request)
+        ? yield* Send.stream(state, target, request)
+        : yield* Send.step(state, { ...target, runConversationId: null }, request)
     }
 
     const conversation = yield* getConversation(state, id)
