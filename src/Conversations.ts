@@ -10,7 +10,7 @@
  */
 import { Effect, Schema, Stream } from "effect"
 import { settings as streamSettings, streamMessages } from "./internal/lettaStream.js"
-import { clientSideTypeFilter, first, last, messageIdOf, reversed, walk } from "./internal/paging.js"
+import { clientSideTypeFilter, first, last, messageIdOf, newestFirst, walk } from "./internal/paging.js"
 import { path } from "./internal/path.js"
 import { encodeInput, type Transport } from "./internal/transport.js"
 import type * as LettaError from "./LettaError.js"
@@ -218,7 +218,7 @@ export const make = (transport: Transport): ConversationsApi => {
             [descending ? "before" : "after"]: cursor
           }),
         cursorItem: descending && agentsPath ? first : last,
-        emitOrder: descending && agentsPath ? reversed : undefined,
+        emitOrder: descending && agentsPath ? newestFirst<LettaMessage>(messageIdOf) : undefined,
         idOf: messageIdOf
       }))
     }).pipe(

@@ -345,14 +345,17 @@ export class StreamTruncatedError extends Schema.TaggedError<StreamTruncatedErro
   method: Schema.String,
   url: Schema.String,
   runId: Schema.optional(Schema.String),
-  seqId: Schema.optional(Schema.Number)
+  seqId: Schema.optional(Schema.Number),
+  /** How it ended: absent for a clean end of the body, else why the connection dropped. */
+  description: Schema.optional(Schema.String)
 }) {
   override get message() {
     const where = [
       this.runId === undefined ? undefined : `run ${this.runId}`,
       this.seqId === undefined ? undefined : `last seq_id ${this.seqId}`
     ].filter((part) => part !== undefined)
-    return `the stream from ${this.method} ${this.url} ended without a terminal event${
+    const how = this.description === undefined ? "ended" : `was cut off (${this.description})`
+    return `the stream from ${this.method} ${this.url} ${how} without a terminal event${
       where.length === 0 ? "" : ` (${where.join(", ")})`
     }`
   }
@@ -370,7 +373,10 @@ export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutErr
   method: Schema.String,
   url: Schema.String,
   limit: Schema.Literal("total", "headers", "idle"),
-  timeout: Schema.Duration
+  timeout: Schema.Duration,
+  /** For a stream: the last run id and `seq_id` seen, where a background run can resume. */
+  runId: Schema.optional(Schema.String),
+  seqId: Schema.optional(Schema.Number)
 }) {
   override get message() {
     const what = this.limit === "total" ? "did not complete" : this.limit === "headers" ? "sent no response headers" : "went silent"

@@ -7,7 +7,7 @@
  */
 import { Effect, Option, Schema, Stream } from "effect"
 import { settings as streamSettings, streamMessages } from "./internal/lettaStream.js"
-import { clientSideTypeFilter, first, last, messageIdOf, reversed, walk } from "./internal/paging.js"
+import { clientSideTypeFilter, first, last, messageIdOf, newestFirst, walk } from "./internal/paging.js"
 import { path } from "./internal/path.js"
 import { encodeInput, type Transport } from "./internal/transport.js"
 import type * as LettaError from "./LettaError.js"
@@ -210,7 +210,7 @@ export const make = (transport: Transport): MessagesApi => {
             [descending ? "before" : "after"]: cursor
           }),
         cursorItem: descending ? first : last,
-        emitOrder: descending ? reversed : undefined,
+        emitOrder: descending ? newestFirst<LettaMessage>(messageIdOf) : undefined,
         idOf: messageIdOf
       }))
     }).pipe(

@@ -8,7 +8,7 @@
  */
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Channel, Chunk, Duration, Effect, Either, Stream } from "effect"
+import { Cause, Channel, Chunk, Duration, Effect, Either, Option, Stream } from "effect"
 import * as LettaError from "../LettaError.js"
 import { LettaStreamingMessage } from "../schema/messages.js"
 import * as Sse from "../Sse.js"
@@ -185,7 +185,26 @@ const interpret = (context: Context) =>
         if (outcome === "continue") return Channel.zipRight(emitted, loop)
         return outcome === "end" ? emitted : Channel.zipRight(emitted, Channel.fail(outcome))
       },
-      onFailure: (cause) => Channel.failCause(cause),
+      onFailure: (cause) => {
+        // A body cut off mid-stream is a truncation like a clean EOF without a terminal event;
+        // both (and an idle timeout) say where the run was, so it can be resumed.
+        const failure = Cause.failureOption(cause)
+        if (Option.isNone(failure)) return Channel.failCause(cause)
+        const error = failure.value
+        if (error._tag === "TransportError" && error.phase === "response") {
+          return Channel.fail(
+            new LettaError.StreamTruncatedError({
+              method: context.method,
+              url: context.url,
+              runId,
+              seqId,
+              description: error.description
+            })
+          )
+        }
+        if (error._tag === "TimeoutError") return Channel.fail(new LettaError.TimeoutError({ ...error, runId, seqId }))
+        return Channel.failCause(cause)
+      },
       onDone: () =>
         Channel.fail(new LettaError.StreamTruncatedError({ method: context.method, url: context.url, runId, seqId }))
     })
@@ -240,7 +259,7 @@ export const streamMessages = (
         ),
         // Idle means no bytes at all: pings, and the pieces of an event, count as activity.
         Stream.timeoutFail(() => timeout("idle", settings.timeouts.idle, url), settings.timeouts.idle),
-        Stream.pipeThroughChannelOrFail(interpret(context(url)))
+        Stream.pipeThroughChannel(interpret(context(url)))
       )
     })
   ).pipe(

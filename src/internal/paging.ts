@@ -94,8 +94,22 @@ export const first = <A>(page: ReadonlyArray<A>): A => page[0]
 /** The last item of a page. */
 export const last = <A>(page: ReadonlyArray<A>): A => page[page.length - 1]
 
-/** A page in reverse order. */
-export const reversed = <A>(page: ReadonlyArray<A>): ReadonlyArray<A> => page.slice().reverse()
+/**
+ * An oldest-first page turned newest-first by stored message: the parts one stored message
+ * lists as (they share its id) keep their order, as on endpoints whose `desc` pages really
+ * are newest first.
+ */
+export const newestFirst = <A>(idOf: (item: A) => string | undefined) => (page: ReadonlyArray<A>): ReadonlyArray<A> => {
+  const groups: Array<Array<A>> = []
+  let lastId: string | undefined
+  for (const item of page) {
+    const id = idOf(item)
+    if (groups.length === 0 || id === undefined || id !== lastId) groups.push([item])
+    else groups[groups.length - 1].push(item)
+    lastId = id
+  }
+  return groups.reverse().flat()
+}
 
 /** A message's id; a message of an unknown type keeps it in its payload. */
 export const messageIdOf = (
