@@ -1,7 +1,9 @@
 /**
  * One benchmark contender, run in its own process so its memory is its own:
- * `contender.ts <name> <url> <streams>` reads `<streams>` concurrent streams from the
- * benchmark server and prints `{ events, ms, maxRssMb }` as JSON.
+ * `contender.ts <name> <url> <streams>` reads one short warm-up stream (so every contender
+ * is measured with its code compiled, not while the JIT is still at work), then `<streams>`
+ * concurrent streams from the benchmark server, and prints `{ events, ms, maxRssMb }` as
+ * JSON for the measured part.
  */
 import { Letta } from "@letta-ai/letta-client"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
@@ -12,7 +14,10 @@ import { LettaClient } from "effect-letta"
 
 const [name, url, streamsArg] = process.argv.slice(2)
 const streams = Number(streamsArg)
-const agentId = "agent-3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b00"
+// The server answers the warm-up agent with a short body.
+const warmupAgentId = "agent-00000000-0000-4000-8000-00000000warm"
+const measuredAgentId = "agent-3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b00"
+let agentId = warmupAgentId
 
 /** The baseline: fetch, split on blank lines, JSON.parse each `data:` payload. No validation. */
 const raw = async (): Promise<number> => {
@@ -81,6 +86,8 @@ const contenders: Record<string, (count: number) => Promise<number>> = {
 
 const run = contenders[name]
 if (run === undefined) throw new Error(`unknown contender ${name}`)
+await run(1)
+agentId = measuredAgentId
 const started = performance.now()
 const events = await run(streams)
 const ms = performance.now() - started

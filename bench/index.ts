@@ -2,8 +2,9 @@
  * `npm run bench`: SSE throughput and peak memory of this library against the official SDK
  * (`@letta-ai/letta-client`) and a raw baseline (split on blank lines + `JSON.parse`), all
  * reading the same bytes from the same loopback server in the same run. Each contender runs
- * in its own process; each measurement is the median of several runs. Figures are reported
- * as ratios to the raw baseline of the same run.
+ * in its own process and reads a short warm-up stream before it is timed; each measurement
+ * is the median of several runs. Figures are reported as ratios to the raw baseline of the
+ * same run.
  */
 import { spawn } from "node:child_process"
 import { mkdirSync, writeFileSync } from "node:fs"
@@ -60,7 +61,8 @@ const results: Array<{
 
 for (const workload of workloads) {
   const payload = body(workload.mode, workload.frames)
-  const server = await serve(() => payload)
+  const warmup = body(workload.mode, 5_000)
+  const server = await serve((path) => (path.includes("warm") ? warmup : payload))
   const expected = eventsIn(workload.frames) * workload.streams
   const samples = new Map<string, Array<Sample>>(contenders.map((c) => [c, []]))
   // Interleaved, so a slow moment of the machine does not fall on one contender only.

@@ -19,6 +19,15 @@ const FAIL: unique symbol = Symbol("effect-letta/fastDecode/FAIL")
 type Decoder = (input: unknown) => unknown
 
 /**
+ * An annotation for a schema whose whole decoding (encoded side, transformation and type
+ * side) can be done by one synchronous function: the compiler uses it instead. The function
+ * returns the decoded value, or `FAIL` where Effect's decoder would fail. Only for schemas
+ * whose transformation is our own, so both are written side by side (see `LettaDate`), and
+ * the equivalence test covers it.
+ */
+export const FastDecodeAnnotationId: unique symbol = Symbol.for("effect-letta/FastDecode")
+
+/**
  * Nodes that only check their input and return it unchanged (literals, keywords, their
  * unions and refinements) also carry that check as a boolean test, so a union of them
  * (every optional or nullable field) is one combined test instead of a loop of calls.
@@ -251,6 +260,8 @@ const compileTransformation = (ast: AST.Transformation): Decoder => {
 }
 
 const build = (ast: AST.AST): Decoder => {
+  const fastDecode = ast.annotations[FastDecodeAnnotationId]
+  if (typeof fastDecode === "function") return fastDecode as Decoder
   // Annotations that change how Effect parses a node: leave such nodes to Effect.
   if (Option.isSome(AST.getParseOptionsAnnotation(ast)) || Option.isSome(AST.getDecodingFallbackAnnotation(ast))) {
     return viaEffect(ast)

@@ -8,7 +8,7 @@
  */
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Cause, Channel, Chunk, Duration, Effect, Either, Option, Stream } from "effect"
+import { Cause, Channel, Chunk, Duration, Effect, Either, ExecutionStrategy, Exit, Fiber, Option, Scope, Stream } from "effect"
 import * as LettaError from "../LettaError.js"
 import { LettaStreamingMessage } from "../schema/messages.js"
 import * as Sse from "../Sse.js"
@@ -93,7 +93,7 @@ type Outcome = "continue" | "end" | LettaError.LettaError
  * end-of-stream rules, without intermediate event objects (this is the hot path of every
  * stream).
  */
-const interpret = (context: Context) =>
+const interpret = (context: Context, onActivity: () => void) =>
   Channel.suspend(() => {
     let runId: string | undefined
     let seqId: number | undefined
@@ -165,6 +165,7 @@ const interpret = (context: Context) =>
       unknown
     > = Channel.readWithCause({
       onInput: (chunk: Chunk.Chunk<Uint8Array>) => {
+        onActivity()
         out = []
         for (const bytes of chunk) {
           const fed = parser.feed(bytes)
@@ -232,41 +233,89 @@ const notAStream = (response: HttpClientResponse.HttpClientResponse, method: str
  * Sends `request` and streams its events as typed messages, under the given settings. Each
  * run of the returned stream sends the request anew.
  */
+/**
+ * The time limits of one stream, kept by one watchdog fiber with one timer armed for the
+ * nearest deadline, instead of a race against a timer on every read (which costs more than
+ * decoding the events). When a limit passes, the watchdog aborts the request; the read that
+ * fails on it reports the timeout.
+ */
+interface Watch {
+  readonly started: number
+  lastActivity: number
+  headersReceived: boolean
+  expired: LettaError.TimeoutError | undefined
+}
+
+const watchdog = (
+  watch: Watch,
+  timeouts: StreamTimeouts,
+  expire: (limit: "headers" | "idle" | "total", timeout: Duration.Duration) => Effect.Effect<void>
+) =>
+  Effect.clockWith((clock) => {
+    const total = Duration.toMillis(timeouts.total)
+    const idle = Duration.toMillis(timeouts.idle)
+    const headers = Duration.toMillis(timeouts.headers)
+    const loop: Effect.Effect<void> = Effect.suspend(() => {
+      const phase = watch.headersReceived
+        ? { at: watch.lastActivity + idle, limit: "idle" as const, timeout: timeouts.idle }
+        : { at: watch.started + headers, limit: "headers" as const, timeout: timeouts.headers }
+      const next = watch.started + total <= phase.at
+        ? { at: watch.started + total, limit: "total" as const, timeout: timeouts.total }
+        : phase
+      const now = clock.unsafeCurrentTimeMillis()
+      return now >= next.at
+        ? expire(next.limit, next.timeout)
+        : Effect.zipRight(Effect.sleep(Duration.millis(next.at - now)), loop)
+    })
+    return loop
+  })
+
+/**
+ * Sends `request` and streams its events as typed messages, under the given settings. Each
+ * run of the returned stream sends the request anew.
+ */
 export const streamMessages = (
   transport: Transport,
   request: HttpClientRequest.HttpClientRequest,
   settings: StreamSettings
-): Stream.Stream<LettaStreamingMessage, LettaError.LettaError> => {
-  const method = request.method
-  const context = (url: string): Context => ({ method, url, settings })
-  const timeout = (limit: "headers" | "idle" | "total", duration: Duration.Duration, url: string) =>
-    new LettaError.TimeoutError({ method, url, limit, timeout: duration })
-  return Stream.unwrap(
+): Stream.Stream<LettaStreamingMessage, LettaError.LettaError> =>
+  Stream.unwrapScoped(
     Effect.gen(function*() {
-      const response = yield* transport.execute(request).pipe(
-        Effect.timeoutFail({
-          duration: settings.timeouts.headers,
-          onTimeout: () => timeout("headers", settings.timeouts.headers, describeUrl(request.url))
-        })
-      )
+      const method = request.method
+      const requestUrl = describeUrl(request.url)
+      const clock = yield* Effect.clock
+      const streamScope = yield* Effect.scope
+      const requestScope = yield* Scope.fork(streamScope, ExecutionStrategy.sequential)
+      const now = clock.unsafeCurrentTimeMillis()
+      const watch: Watch = { started: now, lastActivity: now, headersReceived: false, expired: undefined }
+      const guard = watchdog(watch, settings.timeouts, (limit, timeout) =>
+        Effect.suspend(() => {
+          watch.expired = new LettaError.TimeoutError({ method, url: requestUrl, limit, timeout })
+          return Scope.close(requestScope, Exit.void)
+        }))
+      // One watchdog while waiting for headers, another once they came (its first deadline
+      // moves from the headers limit to the idle one).
+      const waiting = yield* Effect.forkIn(guard, streamScope)
+      const orExpired = <E>(error: E): E | LettaError.TimeoutError => watch.expired ?? error
+      const response = yield* transport.executeScoped(request).pipe(Scope.extend(requestScope), Effect.mapError(orExpired))
+      watch.headersReceived = true
+      watch.lastActivity = clock.unsafeCurrentTimeMillis()
+      yield* Fiber.interrupt(waiting)
+      yield* Effect.forkIn(guard, streamScope)
       const url = describeUrl(response.request.url)
       if (!(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
         return yield* notAStream(response, method, url)
       }
       return response.stream.pipe(
         Stream.mapError((error) =>
-          new LettaError.TransportError({ method, url, phase: "response", description: error.message })
+          orExpired(new LettaError.TransportError({ method, url, phase: "response", description: error.message }))
         ),
-        // Idle means no bytes at all: pings, and the pieces of an event, count as activity.
-        Stream.timeoutFail(() => timeout("idle", settings.timeouts.idle, url), settings.timeouts.idle),
-        Stream.pipeThroughChannel(interpret(context(url)))
+        Stream.pipeThroughChannel(
+          interpret({ method, url, settings }, () => {
+            // Idle means no bytes at all: pings, and the pieces of an event, count as activity.
+            watch.lastActivity = clock.unsafeCurrentTimeMillis()
+          })
+        )
       )
     })
-  ).pipe(
-    Stream.interruptWhen(
-      Effect.sleep(settings.timeouts.total).pipe(
-        Effect.zipRight(Effect.fail(timeout("total", settings.timeouts.total, describeUrl(request.url))))
-      )
-    )
   )
-}

@@ -50,7 +50,7 @@ export class SseParser {
   /** The previous chunk ended with CR: a LF opening this one belongs to that line end. */
   private afterCR = false
   /** The event being built. */
-  private data: Array<string> = []
+  private readonly data: Array<string> = []
   private eventSize = 0
   private eventType = ""
   private lastEventId = ""
@@ -92,7 +92,7 @@ export class SseParser {
   end(): void {
     this.decoder.decode()
     this.pieces = []
-    this.data = []
+    this.data.length = 0
   }
 
   /** Feeds already-decoded text (used by `push`, and by tests). */
@@ -111,17 +111,18 @@ export class SseParser {
     let nextCR = text.indexOf("\r", start)
     while (nextLF !== -1 || nextCR !== -1) {
       const end = nextCR === -1 || (nextLF !== -1 && nextLF < nextCR) ? nextLF : nextCR
-      const tail = text.slice(start, end)
-      let line: string
+      let ok: boolean
       if (this.pieces.length === 0) {
-        line = tail
+        // The common case: the whole line is in this chunk, read in place.
+        ok = this.line(text, start, end)
       } else {
-        this.pieces.push(tail)
-        line = this.pieces.join("")
+        this.pieces.push(text.slice(start, end))
+        const line = this.pieces.join("")
         this.pieces = []
         this.piecesLength = 0
+        ok = this.line(line, 0, line.length)
       }
-      if (!this.line(line)) return undefined
+      if (!ok) return undefined
       if (this.stopped) return this.out
       start = end + 1
       if (end === nextCR) {
@@ -149,27 +150,35 @@ export class SseParser {
   private fail(): undefined {
     this.tooLarge = true
     this.pieces = []
-    this.data = []
+    this.data.length = 0
     return undefined
   }
 
-  /** Processes one complete line; false when the event grew too large. */
-  private line(line: string): boolean {
-    if (line.length === 0) {
+  /** Processes the line `text[start, end)`; false when the event grew too large. */
+  private line(text: string, start: number, end: number): boolean {
+    if (start === end) {
       this.dispatch()
       return true
     }
-    if (line.charCodeAt(0) === COLON) return true
-    const colon = line.indexOf(":")
-    let field: string
-    let value: string
-    if (colon === -1) {
-      field = line
-      value = ""
-    } else {
-      field = colon === 4 && line.startsWith("data") ? "data" : line.slice(0, colon)
-      value = line.charCodeAt(colon + 1) === SPACE ? line.slice(colon + 2) : line.slice(colon + 1)
+    if (text.charCodeAt(start) === COLON) return true
+    let colon = text.indexOf(":", start)
+    if (colon >= end) colon = -1
+    // `data: …` first: nearly every line of a Letta stream is one.
+    if (colon === start + 4 && text.startsWith("data", start)) {
+      const valueStart = text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1
+      const value = valueStart >= end ? "" : text.slice(valueStart, end)
+      this.data.push(value)
+      this.eventSize += value.length + 1
+      if (this.eventSize > this.maxEventSize) {
+        this.fail()
+        return false
+      }
+      return true
     }
+    const field = colon === -1 ? text.slice(start, end) : text.slice(start, colon)
+    const value = colon === -1
+      ? ""
+      : text.slice(text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1, end)
     switch (field) {
       case "data": {
         this.data.push(value)
@@ -198,9 +207,10 @@ export class SseParser {
     if (this.data.length > 0) {
       const type = this.eventType === "" ? "message" : this.eventType
       const data = this.data.length === 1 ? this.data[0] : this.data.join("\n")
+      // Emptied in place: one array per stream, not one per event.
+      this.data.length = 0
       if (!this.sink.event(type, data, this.lastEventId)) this.stopped = true
     }
-    this.data = []
     this.eventSize = 0
     this.eventType = ""
   }

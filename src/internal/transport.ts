@@ -4,11 +4,11 @@
  * that does not decode) leaves as a value or as a `LettaError`. Endpoint modules describe
  * requests; they never touch status codes or raw bodies.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { type Duration, Effect, Either, ParseResult, Schema } from "effect"
+import { type Duration, Effect, Either, ParseResult, Schema, type Scope } from "effect"
 import * as LettaError from "../LettaError.js"
 import type * as Streaming from "../Streaming.js"
 import { makeDecoder } from "./fastDecode.js"
@@ -50,6 +50,13 @@ export interface Transport {
   readonly execute: (
     request: HttpClientRequest.HttpClientRequest
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, LettaError.LettaError>
+  /**
+   * As `execute`, with the request tied to the `Scope` provided: closing it aborts the
+   * request and its body, from any fiber (how a stream's time limits stop it).
+   */
+  readonly executeScoped: (
+    request: HttpClientRequest.HttpClientRequest
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, LettaError.LettaError, Scope.Scope>
 }
 
 /** Success bodies larger than this are refused rather than buffered. */
@@ -166,8 +173,8 @@ export const make = (httpClient: HttpClient.HttpClient, options: TransportOption
       }
     })
 
-  const execute = (request: HttpClientRequest.HttpClientRequest) =>
-    httpClient.execute(request).pipe(
+  const checked = <R>(response: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError, R>) =>
+    response.pipe(
       Effect.catchAll(fromClientError),
       Effect.flatMap((response) =>
         response.status >= 200 && response.status < 300
@@ -175,6 +182,9 @@ export const make = (httpClient: HttpClient.HttpClient, options: TransportOption
           : Effect.flatMap(fromResponse(response), Effect.fail)
       )
     )
+  const execute = (request: HttpClientRequest.HttpClientRequest) => checked(httpClient.execute(request))
+  const scopedClient = HttpClient.withScope(httpClient)
+  const executeScoped = (request: HttpClientRequest.HttpClientRequest) => checked(scopedClient.execute(request))
 
   const json = <A, I>(request: JsonRequest<A, I>) =>
     Effect.flatMap(buildRequest(request), (built) =>
@@ -193,7 +203,7 @@ export const make = (httpClient: HttpClient.HttpClient, options: TransportOption
         })
       ))
 
-  return { httpClient, streamTimeouts: options.streamTimeouts, buildRequest, json, execute }
+  return { httpClient, streamTimeouts: options.streamTimeouts, buildRequest, json, execute, executeScoped }
 }
 
 /**
