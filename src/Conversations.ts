@@ -174,11 +174,11 @@ export const make = (transport: Transport): ConversationsApi => {
         body: { include_pings: true, ...body },
         accept: "text/event-stream"
       })
-      return streamMessages(transport, built, streamSettings(transport.streamTimeouts, options))
-    }).pipe(
-      Stream.unwrap,
-      Stream.withSpan("Conversations.messages.stream", { attributes: { "letta.conversation_id": conversationId } })
-    )
+      return streamMessages(transport, built, streamSettings(transport.streamTimeouts, options), {
+        name: operation,
+        attributes: { "letta.conversation_id": conversationId }
+      })
+    }).pipe(Stream.unwrap)
 
   const fetchPage = (operation: string, conversationId: string, query: ConversationMessageListParams) =>
     transport.json({

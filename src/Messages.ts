@@ -160,8 +160,11 @@ export const make = (transport: Transport): MessagesApi => {
         body: { include_pings: true, ...body },
         accept: "text/event-stream"
       })
-      return streamMessages(transport, built, streamSettings(transport.streamTimeouts, options))
-    }).pipe(Stream.unwrap, Stream.withSpan(operation, { attributes: { "letta.agent_id": agentId } }))
+      return streamMessages(transport, built, streamSettings(transport.streamTimeouts, options), {
+        name: operation,
+        attributes: { "letta.agent_id": agentId }
+      })
+    }).pipe(Stream.unwrap)
 
   const createAsync = Effect.fn("Messages.createAsync")(function*(agentId: string, request: LettaAsyncRequestEncoded) {
     yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)

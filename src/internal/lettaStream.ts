@@ -8,7 +8,21 @@
  */
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Cause, Channel, Chunk, Duration, Effect, Either, ExecutionStrategy, Exit, Fiber, Option, Scope, Stream } from "effect"
+import {
+  Cause,
+  Channel,
+  Chunk,
+  Duration,
+  Effect,
+  Either,
+  ExecutionStrategy,
+  Exit,
+  Fiber,
+  Option,
+  Scope,
+  Stream,
+  type Tracer
+} from "effect"
 import * as LettaError from "../LettaError.js"
 import { LettaStreamingMessage } from "../schema/messages.js"
 import * as Sse from "../Sse.js"
@@ -62,6 +76,8 @@ interface Context {
   readonly method: string
   readonly url: string
   readonly settings: StreamSettings
+  /** Told the run id, the events read and how the stream ended. */
+  readonly span: Tracer.Span
 }
 
 /** What an `event: error` frame says, in either of the server's two shapes. */
@@ -127,12 +143,16 @@ const interpret = (context: Context, onActivity: () => void) =>
         if (Either.isLeft(exact)) return malformed(data, `event ${index}: ${describeParseError(exact.left)}`)
         message = exact.right
       }
-      if ("run_id" in message && typeof message.run_id === "string") runId = message.run_id
+      if ("run_id" in message && typeof message.run_id === "string" && message.run_id !== runId) {
+        runId = message.run_id
+        context.span.attribute("letta.run_id", runId)
+      }
       if ("seq_id" in message && typeof message.seq_id === "number") seqId = message.seq_id
       if (message.message_type === "ping") {
         if (context.settings.includePings) out.push(message)
         return "continue"
       }
+      if (message.message_type === "stop_reason") context.span.attribute("letta.stop_reason", message.stop_reason)
       out.push(message)
       return message.message_type === "stop_reason" && message.stop_reason === "cancelled"
         ? new LettaError.StreamCancelledError({ runId })
@@ -209,7 +229,7 @@ const interpret = (context: Context, onActivity: () => void) =>
       onDone: () =>
         Channel.fail(new LettaError.StreamTruncatedError({ method: context.method, url: context.url, runId, seqId }))
     })
-    return loop
+    return Channel.ensuring(loop, Effect.sync(() => context.span.attribute("letta.events", index)))
   })
 
 /** The response is not an event stream: say what it is instead of streaming nothing. */
@@ -277,10 +297,14 @@ const watchdog = (
 export const streamMessages = (
   transport: Transport,
   request: HttpClientRequest.HttpClientRequest,
-  settings: StreamSettings
+  settings: StreamSettings,
+  span: { readonly name: string; readonly attributes: Readonly<Record<string, unknown>> }
 ): Stream.Stream<LettaStreamingMessage, LettaError.LettaError> =>
   Stream.unwrapScoped(
     Effect.gen(function*() {
+      // The operation's span lives as long as the stream. It is not provided to every read
+      // (what `Stream.withSpan` does, at a cost per chunk): only the request is its child.
+      const operation = yield* Effect.makeSpanScoped(span.name, { attributes: span.attributes })
       const method = request.method
       const requestUrl = describeUrl(request.url)
       const clock = yield* Effect.clock
@@ -297,7 +321,11 @@ export const streamMessages = (
       // moves from the headers limit to the idle one).
       const waiting = yield* Effect.forkIn(guard, streamScope)
       const orExpired = <E>(error: E): E | LettaError.TimeoutError => watch.expired ?? error
-      const response = yield* transport.executeScoped(request).pipe(Scope.extend(requestScope), Effect.mapError(orExpired))
+      const response = yield* transport.executeScoped(request).pipe(
+        Scope.extend(requestScope),
+        Effect.withParentSpan(operation),
+        Effect.mapError(orExpired)
+      )
       watch.headersReceived = true
       watch.lastActivity = clock.unsafeCurrentTimeMillis()
       yield* Fiber.interrupt(waiting)
@@ -311,7 +339,7 @@ export const streamMessages = (
           orExpired(new LettaError.TransportError({ method, url, phase: "response", description: error.message }))
         ),
         Stream.pipeThroughChannel(
-          interpret({ method, url, settings }, () => {
+          interpret({ method, url, settings, span: operation }, () => {
             // Idle means no bytes at all: pings, and the pieces of an event, count as activity.
             watch.lastActivity = clock.unsafeCurrentTimeMillis()
           })

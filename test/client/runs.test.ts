@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Layer, Stream } from "effect"
+import { Chunk, Effect, Exit, Layer, Stream } from "effect"
 import { makeRecordingTracer } from "../support/recordingTracer.js"
 import { httpClients, serverAndClient, services } from "./harness.js"
 
@@ -97,5 +97,31 @@ describe("spans", () => {
       expect(create.attributes.get("letta.stop_reason")).toBe("end_turn")
       // The HTTP call is a child of the operation's span.
       expect(spans.some((span) => span.name.startsWith("http.client") && span.parent !== undefined)).toBe(true)
+    }))
+  it.effect("a stream is one span for its whole life, told the run, the stop reason and the event count", () =>
+    Effect.gen(function*() {
+      const { spans, layer: tracing } = makeRecordingTracer()
+      const { agentId, events } = yield* Effect.gen(function*() {
+        const { client } = yield* services
+        const agent = yield* client.agents.create({ name: "traced" })
+        const events = yield* Stream.runCollect(client.agents.messages.stream(agent.id, { input: "hi" }))
+        const failed = yield* Stream.runDrain(client.agents.messages.stream(agent.id, { input: "/llm-error" })).pipe(
+          Effect.flip
+        )
+        expect(failed._tag).toBe("StreamError")
+        return { agentId: agent.id, events: Chunk.toReadonlyArray(events) }
+      }).pipe(Effect.provide(Layer.merge(serverAndClient(httpClients[0].layer), tracing)))
+      const [ok, failed] = spans.filter((span) => span.name === "Messages.stream")
+      expect(ok.attributes.get("letta.agent_id")).toBe(agentId)
+      const runId = events.find((event) => "run_id" in event && event.run_id != null)
+      expect(ok.attributes.get("letta.run_id")).toBe(runId && "run_id" in runId ? runId.run_id : "no run id")
+      expect(ok.attributes.get("letta.stop_reason")).toBe("end_turn")
+      // Pings are left out of what the caller sees but still counted as events read.
+      expect(ok.attributes.get("letta.events")).toBeGreaterThanOrEqual(events.length)
+      expect(ok.exit && Exit.isSuccess(ok.exit)).toBe(true)
+      expect(failed.exit && Exit.isFailure(failed.exit)).toBe(true)
+      // The request is the stream span's child; the reads are not spans of their own.
+      const requests = spans.filter((span) => span.parent === ok.spanId)
+      expect(requests.map((span) => span.name)).toEqual([expect.stringMatching(/^http\.client POST/)])
     }))
 })

@@ -32,4 +32,17 @@ describe("examples", () => {
       expect(result.stdout).toContain("agent: You said: Hello! What can you do?")
       expect(result.stdout).toMatch(/stop reason: end_turn, tokens used: \d+/)
     }))
+  it.live("stream prints the reply as it arrives, reasoning first", () =>
+    Effect.gen(function*() {
+      const result = yield* runExample("stream.ts")
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      expect(result.stdout.split("\n")).toEqual([
+        "> What makes a stream interruptible?",
+        expect.stringMatching(/^The user said ".*"\. I'll answer\.$/),
+        "You said: What makes a stream interruptible?",
+        "[stop reason: end_turn]",
+        ""
+      ])
+    }))
 })

@@ -6,6 +6,7 @@ import { Exit, Layer, Option, Tracer } from "effect"
 
 export interface RecordedSpan {
   readonly name: string
+  readonly spanId: string
   readonly parent: string | undefined
   readonly attributes: Map<string, unknown>
   readonly events: Array<{ readonly name: string; readonly attributes?: Record<string, unknown> | undefined }>
@@ -17,14 +18,15 @@ export const makeRecordingTracer = () => {
   let counter = 0
   const tracer = Tracer.make({
     span(name, parent, context, links, startTime, kind) {
+      const spanId = `span-${++counter}`
       const recorded: RecordedSpan = {
         name,
+        spanId,
         parent: Option.match(parent, { onNone: () => undefined, onSome: (p) => p.spanId }),
         attributes: new Map(),
         events: []
       }
       spans.push(recorded)
-      const spanId = `span-${++counter}`
       let status: Tracer.SpanStatus = { _tag: "Started", startTime }
       return {
         _tag: "Span",
