@@ -20,11 +20,14 @@ interface Workload {
 }
 
 const quick = process.argv.includes("--quick")
-const workloads: ReadonlyArray<Workload> = [
+// `--only <text>` runs the workloads whose name contains it.
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined
+const allWorkloads: ReadonlyArray<Workload> = [
   { name: "token mode: 1 stream × 200k frames (~320 B)", mode: "token", frames: quick ? 20_000 : 200_000, streams: 1 },
   { name: "step mode: 1 stream × 20k frames (~2 KB)", mode: "step", frames: quick ? 2_000 : 20_000, streams: 1 },
   { name: "200 concurrent streams × 1k frames", mode: "token", frames: 1_000, streams: quick ? 20 : 200 }
 ]
+const workloads = allWorkloads.filter((workload) => only === undefined || workload.name.includes(only))
 const contenders = ["raw", "@letta-ai/letta-client", "effect-letta (undici)", "effect-letta (fetch)"]
 const runs = quick ? 1 : 5
 

@@ -6,6 +6,7 @@
  * EOF before any terminal event is a truncation, never a success. It also applies the three
  * time limits (headers, idle, total).
  */
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import {
@@ -17,7 +18,6 @@ import {
   Either,
   ExecutionStrategy,
   Exit,
-  Fiber,
   Option,
   Scope,
   Stream,
@@ -78,6 +78,8 @@ interface Context {
   readonly settings: StreamSettings
   /** Told the run id, the events read and how the stream ended. */
   readonly span: Tracer.Span
+  /** The time limit that ended the stream, if one did (a read then fails on the abort). */
+  readonly expired: () => LettaError.TimeoutError | undefined
 }
 
 /** What an `event: error` frame says, in either of the server's two shapes. */
@@ -167,20 +169,19 @@ const interpret = (context: Context, onActivity: () => void) =>
       retry: () => {}
     })
 
-    const flushSkipped = Effect.suspend(() => {
-      const lines = skipped.splice(0)
-      return lines.length === 0
-        ? Effect.void
-        : Effect.forEach(lines, (line) => Effect.logWarning(`skipped a stream event that does not decode: ${line}`), {
-          discard: true
-        })
-    })
+    const flushSkipped = Effect.suspend(() =>
+      Effect.forEach(
+        skipped.splice(0),
+        (line) => Effect.logWarning(`skipped a stream event that does not decode: ${line}`),
+        { discard: true }
+      )
+    )
 
     const loop: Channel.Channel<
       Chunk.Chunk<LettaStreamingMessage>,
       Chunk.Chunk<Uint8Array>,
       LettaError.LettaError,
-      LettaError.LettaError,
+      HttpClientError.ResponseError,
       void,
       unknown
     > = Channel.readWithCause({
@@ -200,34 +201,39 @@ const interpret = (context: Context, onActivity: () => void) =>
             break
           }
         }
-        const emitted = Channel.write(Chunk.unsafeFromArray(out)).pipe(Channel.zipRight(Channel.fromEffect(flushSkipped)))
+        const written = Channel.write(Chunk.unsafeFromArray(out))
+        const emitted = skipped.length === 0 ? written : Channel.zipRight(written, Channel.fromEffect(flushSkipped))
         // At a terminal event, stop reading: ending here closes the response without waiting
         // for the server's EOF.
         if (outcome === "continue") return Channel.zipRight(emitted, loop)
         return outcome === "end" ? emitted : Channel.zipRight(emitted, Channel.fail(outcome))
       },
-      onFailure: (cause) => {
+      onFailure: (cause): Channel.Channel<never, unknown, LettaError.LettaError, unknown, void, unknown> => {
         // A body cut off mid-stream is a truncation like a clean EOF without a terminal event;
         // both (and an idle timeout) say where the run was, so it can be resumed.
         const failure = Cause.failureOption(cause)
-        if (Option.isNone(failure)) return Channel.failCause(cause)
-        const error = failure.value
-        if (error._tag === "TransportError" && error.phase === "response") {
-          return Channel.fail(
-            new LettaError.StreamTruncatedError({
-              method: context.method,
-              url: context.url,
-              runId,
-              seqId,
-              description: error.description
-            })
-          )
-        }
-        if (error._tag === "TimeoutError") return Channel.fail(new LettaError.TimeoutError({ ...error, runId, seqId }))
-        return Channel.failCause(cause)
+        if (Option.isNone(failure)) return Channel.failCause(cause as Cause.Cause<never>)
+        const expired = context.expired()
+        if (expired !== undefined) return Channel.fail(new LettaError.TimeoutError({ ...expired, runId, seqId }))
+        return Channel.fail(
+          new LettaError.StreamTruncatedError({
+            method: context.method,
+            url: context.url,
+            runId,
+            seqId,
+            description: failure.value.message
+          })
+        )
       },
-      onDone: () =>
-        Channel.fail(new LettaError.StreamTruncatedError({ method: context.method, url: context.url, runId, seqId }))
+      onDone: () => {
+        // An aborted body may end cleanly rather than fail, depending on the HTTP client.
+        const expired = context.expired()
+        return Channel.fail(
+          expired !== undefined
+            ? new LettaError.TimeoutError({ ...expired, runId, seqId })
+            : new LettaError.StreamTruncatedError({ method: context.method, url: context.url, runId, seqId })
+        )
+      }
     })
     return Channel.ensuring(loop, Effect.sync(() => context.span.attribute("letta.events", index)))
   })
@@ -249,10 +255,6 @@ const notAStream = (response: HttpClientResponse.HttpClientResponse, method: str
     )
   )
 
-/**
- * Sends `request` and streams its events as typed messages, under the given settings. Each
- * run of the returned stream sends the request anew.
- */
 /**
  * The time limits of one stream, kept by one watchdog fiber with one timer armed for the
  * nearest deadline, instead of a race against a timer on every read (which costs more than
@@ -283,9 +285,12 @@ const watchdog = (
         ? { at: watch.started + total, limit: "total" as const, timeout: timeouts.total }
         : phase
       const now = clock.unsafeCurrentTimeMillis()
+      // Never asleep for longer than the idle limit: headers may come at any moment, and the
+      // first idle deadline after them is at least that far away. So one fiber serves the
+      // whole stream, not one per phase.
       return now >= next.at
         ? expire(next.limit, next.timeout)
-        : Effect.zipRight(Effect.sleep(Duration.millis(next.at - now)), loop)
+        : Effect.zipRight(Effect.sleep(Duration.millis(Math.min(next.at - now, idle))), loop)
     })
     return loop
   })
@@ -317,9 +322,7 @@ export const streamMessages = (
           watch.expired = new LettaError.TimeoutError({ method, url: requestUrl, limit, timeout })
           return Scope.close(requestScope, Exit.void)
         }))
-      // One watchdog while waiting for headers, another once they came (its first deadline
-      // moves from the headers limit to the idle one).
-      const waiting = yield* Effect.forkIn(guard, streamScope)
+      yield* Effect.forkIn(guard, streamScope)
       const orExpired = <E>(error: E): E | LettaError.TimeoutError => watch.expired ?? error
       const response = yield* transport.executeScoped(request).pipe(
         Scope.extend(requestScope),
@@ -328,18 +331,15 @@ export const streamMessages = (
       )
       watch.headersReceived = true
       watch.lastActivity = clock.unsafeCurrentTimeMillis()
-      yield* Fiber.interrupt(waiting)
-      yield* Effect.forkIn(guard, streamScope)
       const url = describeUrl(response.request.url)
       if (!(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
         return yield* notAStream(response, method, url)
       }
       return response.stream.pipe(
-        Stream.mapError((error) =>
-          orExpired(new LettaError.TransportError({ method, url, phase: "response", description: error.message }))
-        ),
+        // Read errors go straight to `interpret` (no `mapError` layer on every chunk): it
+        // makes them truncations or timeouts.
         Stream.pipeThroughChannel(
-          interpret({ method, url, settings, span: operation }, () => {
+          interpret({ method, url, settings, span: operation, expired: () => watch.expired }, () => {
             // Idle means no bytes at all: pings, and the pieces of an event, count as activity.
             watch.lastActivity = clock.unsafeCurrentTimeMillis()
           })

@@ -49,8 +49,13 @@ export class SseParser {
   private piecesLength = 0
   /** The previous chunk ended with CR: a LF opening this one belongs to that line end. */
   private afterCR = false
-  /** The event being built. */
-  private readonly data: Array<string> = []
+  /**
+   * The event being built. Its data lines: the first on its own, any further ones in an
+   * array (nearly every event has one line; an array per event would be an allocation per
+   * event).
+   */
+  private data: string | undefined = undefined
+  private moreData: Array<string> | undefined = undefined
   private eventSize = 0
   private eventType = ""
   private lastEventId = ""
@@ -92,7 +97,7 @@ export class SseParser {
   end(): void {
     this.decoder.decode()
     this.pieces = []
-    this.data.length = 0
+    this.clearData()
   }
 
   /** Feeds already-decoded text (used by `push`, and by tests). */
@@ -139,7 +144,9 @@ export class SseParser {
       }
     }
     if (start < text.length) {
-      const rest = start === 0 ? text : text.slice(start)
+      // A slice would keep the whole chunk's text alive while the stream waits for the next
+      // one (V8 slices point into their parent); the concatenation makes it a copy.
+      const rest = start === 0 ? text : (" " + text.slice(start)).slice(1)
       this.pieces.push(rest)
       this.piecesLength += rest.length
       if (this.eventSize + this.piecesLength > this.maxEventSize) return this.fail()
@@ -150,7 +157,7 @@ export class SseParser {
   private fail(): undefined {
     this.tooLarge = true
     this.pieces = []
-    this.data.length = 0
+    this.clearData()
     return undefined
   }
 
@@ -167,7 +174,7 @@ export class SseParser {
     if (colon === start + 4 && text.startsWith("data", start)) {
       const valueStart = text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1
       const value = valueStart >= end ? "" : text.slice(valueStart, end)
-      this.data.push(value)
+      this.addData(value)
       this.eventSize += value.length + 1
       if (this.eventSize > this.maxEventSize) {
         this.fail()
@@ -181,7 +188,7 @@ export class SseParser {
       : text.slice(text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1, end)
     switch (field) {
       case "data": {
-        this.data.push(value)
+        this.addData(value)
         this.eventSize += value.length + 1
         if (this.eventSize > this.maxEventSize) {
           this.fail()
@@ -203,12 +210,21 @@ export class SseParser {
     }
   }
 
+  private addData(value: string): void {
+    if (this.data === undefined) this.data = value
+    else (this.moreData ??= []).push(value)
+  }
+
+  private clearData(): void {
+    this.data = undefined
+    this.moreData = undefined
+  }
+
   private dispatch(): void {
-    if (this.data.length > 0) {
+    if (this.data !== undefined) {
       const type = this.eventType === "" ? "message" : this.eventType
-      const data = this.data.length === 1 ? this.data[0] : this.data.join("\n")
-      // Emptied in place: one array per stream, not one per event.
-      this.data.length = 0
+      const data = this.moreData === undefined ? this.data : [this.data, ...this.moreData].join("\n")
+      this.clearData()
       if (!this.sink.event(type, data, this.lastEventId)) this.stopped = true
     }
     this.eventSize = 0

@@ -38,6 +38,19 @@ const collect = <E>(stream: Stream.Stream<Schemas.LettaStreamingMessage, E>) =>
     return { items, types: items.map((m) => m.message_type), exit }
   })
 
+/** A stream with pings forked in the background, recording the types it delivers. */
+const forkRecordingTypes = (client: LettaClient.LettaClient["Type"]) =>
+  Effect.gen(function*() {
+    const received: Array<string> = []
+    const fiber = yield* Effect.fork(
+      Stream.runForEach(
+        client.agents.messages.stream(agentId, { input: "x" }, { includePings: true }),
+        (m) => Effect.sync(() => received.push(m.message_type))
+      ).pipe(Effect.flip)
+    )
+    return { fiber, received }
+  })
+
 const failureOf = <E>(exit: Exit.Exit<void, E>): E => {
   if (Exit.isSuccess(exit)) throw new Error("the stream succeeded")
   const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
@@ -250,13 +263,7 @@ for (const http of httpClients) {
       Effect.gen(function*() {
         const server = yield* makeSseServer
         const client = yield* clientFor(server.url, { idle: "30 seconds" })
-        const received: Array<string> = []
-        const fiber = yield* Effect.fork(
-          Stream.runForEach(
-            client.agents.messages.stream(agentId, { input: "x" }, { includePings: true }),
-            (m) => Effect.sync(() => received.push(m.message_type))
-          ).pipe(Effect.flip)
-        )
+        const { fiber, received } = yield* forkRecordingTypes(client)
         const exchange = yield* server.next
         exchange.write(ping())
         yield* Effect.repeat(Effect.sync(() => received.length), { until: (n) => n === 1 })
@@ -269,6 +276,24 @@ for (const http of httpClients) {
         const error = (yield* Fiber.join(fiber)) as LettaError.TimeoutError
         expect([error._tag, error.limit]).toEqual(["TimeoutError", "idle"])
         expect(received).toEqual(["ping", "ping", "ping", "ping"])
+      }))
+
+    it.scoped("headers that come late start the idle limit from when they came", () =>
+      Effect.gen(function*() {
+        const server = yield* makeSseServer
+        const client = yield* clientFor(server.url, { idle: "30 seconds" })
+        const { fiber, received } = yield* forkRecordingTypes(client)
+        const exchange = yield* server.next
+        // Waiting for headers is under the headers limit (3 minutes), not the idle one.
+        yield* TestClock.adjust("130 seconds")
+        expect(fiber.unsafePoll()).toBeNull()
+        exchange.write(ping())
+        yield* Effect.repeat(Effect.sync(() => received.length), { until: (n) => n === 1 })
+        yield* TestClock.adjust("29 seconds")
+        expect(fiber.unsafePoll()).toBeNull()
+        yield* TestClock.adjust("1 second")
+        const error = (yield* Fiber.join(fiber)) as LettaError.TimeoutError
+        expect([error._tag, error.limit]).toEqual(["TimeoutError", "idle"])
       }))
 
     it.scoped("a stream that never ends hits the total limit", () =>
