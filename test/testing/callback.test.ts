@@ -106,6 +106,16 @@ const usage = (tokens: { prompt: number; completion: number }, steps: number) =>
   context_tokens: null
 })
 
+/** Lets pending loopback I/O run (event-loop turns, not timers). */
+const drainIo = Effect.forEach(Array.from({ length: 20 }), () => turn, { discard: true })
+
+/** The receiver got nothing more, even with every pending send given its chance. */
+const expectNoMoreHits = (hook: Receiver) =>
+  Effect.gen(function*() {
+    yield* drainIo
+    expect(yield* Queue.size(hook.hits)).toBe(0)
+  })
+
 const errorPrefix = (runId: string, url: string) => `Failed to dispatch callback for run ${runId} to ${url}: `
 
 describe("callback_url", () => {
@@ -173,8 +183,7 @@ describe("callback_url", () => {
         body: { run_ids: [runId] },
         ...authed
       })).toMatchObject({ json: { [runId]: "cancelled" } })
-      for (let i = 0; i < 20; i++) yield* turn
-      expect(yield* Queue.size(hook.hits)).toBe(0)
+      yield* expectNoMoreHits(hook)
     }))
 
   it.scoped("reports a failed run with its error and the result of what it left", () =>
@@ -248,8 +257,7 @@ describe("callback_url", () => {
       })
       // The interrupted turn never runs, so no second callback follows.
       yield* TestClock.adjust("1 minute")
-      for (let i = 0; i < 20; i++) yield* turn
-      expect(yield* Queue.size(hook.hits)).toBe(0)
+      yield* expectNoMoreHits(hook)
     }))
 
   it.scoped("never contacts a host that is not loopback, and records why", () =>
@@ -279,8 +287,7 @@ describe("callback_url", () => {
       expect(runs[2].callback_error).toBe(
         `${errorPrefix(runIds[2]!, urls[2]!)}not sent: the test server sends callbacks over plain http only`
       )
-      for (let i = 0; i < 20; i++) yield* turn
-      expect(yield* Queue.size(hook.hits)).toBe(0)
+      yield* expectNoMoreHits(hook)
     }))
 
   it.scoped("records a receiver that is not there, closes, or cuts its body short as httpx would report it", () =>
@@ -325,10 +332,10 @@ describe("callback_url", () => {
       // The run is terminal before its callback is done, as on the real server.
       expect(yield* getRun(server, runId)).toMatchObject({ status: "completed", callback_sent_at: null })
       // Let the server take in everything the connection has reported before the clock moves.
-      for (let i = 0; i < 20; i++) yield* turn
+      yield* drainIo
 
       yield* TestClock.adjust("4999 millis")
-      for (let i = 0; i < 20; i++) yield* turn
+      yield* drainIo
       expect(yield* getRun(server, runId)).toMatchObject({ callback_sent_at: null, callback_error: null })
       yield* TestClock.adjust("1 millis")
       const run = yield* afterCallback(server, runId)
