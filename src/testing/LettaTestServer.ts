@@ -120,6 +120,38 @@
  * after `asyncRunDelay` (an `Effect.sleep` on the caller's runtime, so
  * `TestClock.adjust` drives it) and goes straight to a terminal status.
  *
+ * With a `callback_url`, the run's first terminal update (completed, failed,
+ * or cancelled through `/messages/cancel`) POSTs, as `run_manager.py` does,
+ * the compact JSON `{"run_id", "status", "completed_at", "metadata"}`:
+ * `completed_at` is the naive UTC time of sending and `metadata` is the run's
+ * metadata (with `error` for a failed run) plus `result`, a `LettaResponse` of
+ * the run's messages (as `GET /runs/{id}/messages` lists them), its stop
+ * reason (`error` for a failed run, `cancelled` for a cancelled one) and its
+ * usage summed over its steps. One attempt with httpx's headers and no
+ * credentials; every wait (connect, response, each body read) is limited to
+ * 5 s of the server's Clock, so `TestClock.adjust` times out a silent
+ * receiver. The background task, or the cancel request, waits for it; the
+ * run is already terminal meanwhile. The outcome is recorded in
+ * `callback_sent_at` (taken before sending), `callback_status_code` (any
+ * status the receiver answered with) and `callback_error`
+ * (`Failed to dispatch callback for run … to …: <repr of httpx's exception>`,
+ * e.g. `ConnectError('All connection attempts failed')`, `ReadTimeout('')`).
+ *
+ * The server only ever contacts loopback: the URL's host must be `127.0.0.1`,
+ * `[::1]` or `localhost` (dialled as 127.0.0.1, then ::1, without DNS) over
+ * plain `http`. For any other URL nothing is sent and `callback_error` says
+ * why (`…: not sent: the test server only sends callbacks to loopback hosts …`).
+ *
+ * ## Faults
+ *
+ * `injectFault` queues a `Fault` for the next matching request(s), applied
+ * after the body is read and recorded, before authentication: a verbatim
+ * answer (`respond`, `rateLimited`, `serverErrors`), a dropped connection
+ * (`destroy`), no answer at all (`hang`), an answer lost after the request was
+ * handled (`cut`: after n SSE events, a seeded random n, or instead of a JSON
+ * answer) or a wait on the server's Clock before handling (`delay`). Each
+ * request gets the first matching fault in injection order; see `Fault`.
+ *
  * ## Where it knowingly differs
  *
  * - No Redis streams: `background: true` answers 503 like a real server without
@@ -135,6 +167,9 @@
  *   produce on demand: `no-done` has no OSS cause (its run is recorded as
  *   completed), and the mid-stream failures keep the output they streamed
  *   persisted. Request-token → run mappings never expire.
+ * - Callbacks only go to loopback over plain `http`, and the httpx exception
+ *   in `callback_error` is inferred from what Node saw (refused, closed before
+ *   answering, body cut short, timed out), not raised by httpx itself.
  * - Summaries are scripted; `DELETE /runs/{id}` answers 200 `null` as documented
  *   (the archived server's handler calls a method that does not exist).
  *
@@ -142,7 +177,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type { ConfigError } from "effect"
-import { Clock, Context, Duration, Effect, FiberSet, Layer, Redacted, Schema } from "effect"
+import { Clock, Context, Duration, Effect, FiberSet, Layer, Random, Redacted, Schema } from "effect"
 import { performance } from "node:perf_hooks"
 import type * as Scope from "effect/Scope"
 import { randomUUID } from "node:crypto"
@@ -184,6 +219,12 @@ export interface Options {
    * ends without a terminal event (`max_stream_silence`). Default `"30 minutes"`.
    */
   readonly maxStreamSilence?: Duration.DurationInput | undefined
+  /**
+   * Seed of the PRNG that `cut({ afterEvents: "random" })` draws from, once
+   * per application in order. Default `0`: the same test cuts at the same
+   * places every time.
+   */
+  readonly seed?: number | undefined
 }
 
 /**
@@ -207,15 +248,34 @@ export interface RecordedRequest {
 }
 
 /**
- * A canned reaction for the next matching request(s), applied before
- * authentication and routing. `path` matches the raw URL pathname; `times`
- * defaults to 1.
+ * A canned reaction for the next matching request(s).
+ *
+ * Matching: `method` (any case; omitted = every method) and `path`, either a
+ * string equal to the raw URL pathname (before percent-decoding, without the
+ * query) or a `RegExp` tested against it. Each request gets at most one
+ * fault, the first matching one in injection order; it is applied right after
+ * the request body has been read and recorded, before authentication and
+ * routing. `times` (default 1) counts applications: after that many the fault
+ * is gone and the next matching one, if any, takes over.
  *
  * - `Respond` sends `status`, `headers` and `body` verbatim (HTML pages, broken
- *   JSON and empty bodies included).
+ *   JSON and empty bodies included). `rateLimited` and `serverErrors` build
+ *   the common ones.
  * - `Destroy` destroys the socket without any response (a transport error).
  * - `Hang` never answers; the request is held until the client gives up and closes the
  *   connection (or the server stops).
+ * - `Cut` lets the request be handled normally, then loses the answer: an SSE
+ *   response starts as usual and the connection is dropped after `afterEvents`
+ *   events (pings included, like the `/cut` directive; `0` drops it before the
+ *   status line); any other response is replaced by dropping the connection.
+ *   With `afterEvents: "random"` each application draws the count uniformly
+ *   from [1, `randomMax`] (default 5, so a plain stream with its initial ping
+ *   always loses at least its `[DONE]`) with the server's PRNG, seeded by
+ *   `Options.seed`. Whatever the request started (a run, a turn) goes on as
+ *   after a client disconnect.
+ * - `Delay` holds the request for `duration` on the server's Clock
+ *   (`Effect.sleep`, so `TestClock.adjust` releases it), then handles it
+ *   normally.
  *
  * @since 0.1.0
  * @category models
@@ -242,6 +302,22 @@ export type Fault =
     readonly path: string | RegExp
     readonly times?: number | undefined
   }
+  | {
+    readonly _tag: "Cut"
+    readonly method?: string | undefined
+    readonly path: string | RegExp
+    readonly afterEvents: number | "random"
+    /** the largest count `"random"` can draw; default 5 */
+    readonly randomMax?: number | undefined
+    readonly times?: number | undefined
+  }
+  | {
+    readonly _tag: "Delay"
+    readonly method?: string | undefined
+    readonly path: string | RegExp
+    readonly duration: Duration.DurationInput
+    readonly times?: number | undefined
+  }
 
 /**
  * A `Respond` fault.
@@ -266,6 +342,8 @@ export const destroy = (fault: Omit<Extract<Fault, { _tag: "Destroy" }>, "_tag">
 })
 
 /**
+ * A `Hang` fault.
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -273,6 +351,92 @@ export const hang = (fault: Omit<Extract<Fault, { _tag: "Hang" }>, "_tag">): Fau
   _tag: "Hang",
   ...fault
 })
+
+/**
+ * A `Cut` fault: the answer is lost after `afterEvents` SSE events, or
+ * entirely for a non-SSE response, while the server carries on.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const cut = (fault: Omit<Extract<Fault, { _tag: "Cut" }>, "_tag">): Fault => ({
+  _tag: "Cut",
+  ...fault
+})
+
+/**
+ * A `Delay` fault: the request waits `duration` on the server's Clock before
+ * it is handled.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const delay = (fault: Omit<Extract<Fault, { _tag: "Delay" }>, "_tag">): Fault => ({
+  _tag: "Delay",
+  ...fault
+})
+
+/**
+ * A 429 in the real server's provider-error envelope,
+ * `{"error": {"type": "llm_rate_limit", "message", "detail"}}`, with a
+ * `Retry-After` header when `retryAfter` is given (seconds, or a header value
+ * used verbatim such as an HTTP date). The OSS server itself never sends
+ * `Retry-After` with it; proxies and Letta Cloud do.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const rateLimited = (options: {
+  readonly method?: string | undefined
+  readonly path: string | RegExp
+  readonly retryAfter?: number | string | undefined
+  /** extra headers, e.g. `retry-after-ms` */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly times?: number | undefined
+}): Fault =>
+  respond({
+    method: options.method,
+    path: options.path,
+    status: 429,
+    headers: {
+      "content-type": "application/json",
+      ...(options.retryAfter === undefined ? {} : { "retry-after": String(options.retryAfter) }),
+      ...options.headers
+    },
+    body: JSON.stringify({
+      error: {
+        type: "llm_rate_limit",
+        message: "Rate limit exceeded for LLM model provider. Please wait before making another request.",
+        detail: "RATE_LIMIT_EXCEEDED: Rate limited by the test server's rateLimited fault"
+      }
+    }),
+    times: options.times
+  })
+
+/**
+ * `status` (default 500) for the next `times` matching requests, with the
+ * real server's catch-all body `{"detail":"An unknown error occurred"}`
+ * unless `body` says otherwise.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const serverErrors = (options: {
+  readonly method?: string | undefined
+  readonly path: string | RegExp
+  readonly status?: number | undefined
+  readonly body?: string | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly times: number
+}): Fault =>
+  respond({
+    method: options.method,
+    path: options.path,
+    status: options.status ?? 500,
+    headers: { "content-type": "application/json", ...options.headers },
+    body: options.body ?? JSON.stringify({ detail: "An unknown error occurred" }),
+    times: options.times
+  })
 
 /**
  * `seedHistory` was asked to fill an agent this server does not have.
@@ -444,6 +608,7 @@ export const make = (options?: Options): Effect.Effect<Service, ListenError, Sco
       state,
       apiKey,
       faults: [],
+      random: Random.make(options?.seed ?? 0),
       recorded: [],
       connectionIds: new WeakMap(),
       streams: []

@@ -4,61 +4,6 @@ import * as net from "node:net"
 import { LettaTestServer } from "effect-letta/testing"
 import { call, createAgent } from "./helpers.js"
 
-describe("faults", () => {
-  it.scoped("Respond sends status, headers and body verbatim, for `times` requests", () =>
-    Effect.gen(function*() {
-      const server = yield* LettaTestServer.make()
-      const html = "<html><body><h1>502 Bad Gateway</h1></body></html>"
-      yield* server.injectFault(LettaTestServer.respond({
-        path: "/v1/runs/",
-        status: 502,
-        headers: { "content-type": "text/html" },
-        body: html,
-        times: 2
-      }))
-      for (let i = 0; i < 2; i++) {
-        const reply = yield* call(server, "GET", "/v1/runs/")
-        expect(reply.status).toBe(502)
-        expect(reply.headers.get("content-type")).toBe("text/html")
-        expect(reply.text).toBe(html)
-      }
-      const normal = yield* call(server, "GET", "/v1/runs/")
-      expect(normal.status).toBe(200)
-      expect(normal.json).toEqual([])
-    }))
-
-  it.scoped("matches on method and regular expressions, and can be cleared", () =>
-    Effect.gen(function*() {
-      const server = yield* LettaTestServer.make()
-      const agentId = yield* createAgent(server)
-      yield* server.injectFault({ _tag: "Respond", method: "post", path: /\/messages$/, status: 429, body: "{\"detail\":" })
-      const get = yield* call(server, "GET", `/v1/agents/${agentId}/messages`)
-      expect(get.status).toBe(200)
-      const post = yield* call(server, "POST", `/v1/agents/${agentId}/messages`, { body: { input: "x" } })
-      expect(post.status).toBe(429)
-      expect(post.text).toBe("{\"detail\":")
-
-      yield* server.injectFault(LettaTestServer.respond({ path: "/v1/runs/", status: 204, times: 5 }))
-      yield* server.clearFaults
-      expect((yield* call(server, "GET", "/v1/runs/")).status).toBe(200)
-      yield* server.injectFault(LettaTestServer.respond({ path: "/v1/runs/", status: 503 }))
-      const empty = yield* call(server, "GET", "/v1/runs/")
-      expect(empty.status).toBe(503)
-      expect(empty.text).toBe("")
-    }))
-
-  it.scoped("Destroy drops the connection without a response", () =>
-    Effect.gen(function*() {
-      const server = yield* LettaTestServer.make()
-      yield* server.injectFault(LettaTestServer.destroy({ path: "/v1/runs/" }))
-      const failed = yield* Effect.tryPromise(() => fetch(`${server.url}/v1/runs/`)).pipe(Effect.flip)
-      expect(failed._tag).toBe("UnknownException")
-      expect(String((failed.error as Error).cause)).toMatch(/socket|closed|ECONNRESET/i)
-      const next = yield* call(server, "GET", "/v1/runs/")
-      expect(next.status).toBe(200)
-    }))
-})
-
 describe("recorded requests", () => {
   it.scoped("keep the raw path and query, redacted credentials and the body", () =>
     Effect.gen(function*() {

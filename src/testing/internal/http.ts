@@ -5,13 +5,15 @@
  *
  * Per request: read the body (capped), record it, apply an injected fault if
  * one matches, check the password like `CheckPasswordMiddleware`, route, run
- * the handler and write its response.
+ * the handler and write its response (or, under a `Cut` fault, cut it off).
  */
+import type { Random } from "effect"
 import { Effect, Option } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Socket } from "node:net"
-import type { Fault, RecordedRequest } from "../LettaTestServer.js"
+import type { RecordedRequest } from "../LettaTestServer.js"
 import * as Errors from "./errors.js"
+import * as Faults from "./faults.js"
 import type { Request } from "./request.js"
 import { unquote } from "./request.js"
 import type { Response } from "./response.js"
@@ -35,7 +37,9 @@ export interface StreamLogEntry {
 export interface HttpContext {
   readonly state: ServerState
   readonly apiKey: string | undefined
-  readonly faults: Array<{ fault: Fault; remaining: number }>
+  readonly faults: Array<Faults.QueuedFault>
+  /** the seeded PRNG random cuts draw from */
+  readonly random: Random.Random
   readonly recorded: Array<RecordedRequest>
   /** the number each socket got in the connection log */
   readonly connectionIds: WeakMap<Socket, number>
@@ -98,18 +102,6 @@ const record = (req: IncomingMessage, rawPath: string, rawQuery: string, body: U
   }
 }
 
-const findFault = (ctx: HttpContext, method: string, rawPath: string): Fault | undefined => {
-  const index = ctx.faults.findIndex(({ fault }) =>
-    (fault.method === undefined || fault.method.toUpperCase() === method) &&
-    (typeof fault.path === "string" ? fault.path === rawPath : new RegExp(fault.path).test(rawPath))
-  )
-  if (index === -1) return undefined
-  const entry = ctx.faults[index]!
-  entry.remaining -= 1
-  if (entry.remaining <= 0) ctx.faults.splice(index, 1)
-  return entry.fault
-}
-
 // CheckPasswordMiddleware lets the health probes through.
 const openPaths = new Set(["/v1/health", "/v1/health/", "/latest/health/", "/v1/ready", "/v1/ready/", "/latest/ready", "/latest/ready/"])
 
@@ -135,12 +127,36 @@ const writeJson = (res: ServerResponse, status: number, body: unknown, headers?:
 // Once the client (or `/cut`) destroyed the socket, writes are dropped while the run goes on.
 const gone = (res: ServerResponse) => res.destroyed || res.socket === null || res.socket.destroyed
 
+/** What was written still reaches the client; then the connection drops mid-body. */
+const endConnection = (req: IncomingMessage) =>
+  Effect.async<void>((resume) => {
+    const socket = req.socket
+    if (socket.destroyed) return resume(Effect.void)
+    let resumed = false
+    const closed = () => {
+      if (resumed) return
+      resumed = true
+      socket.destroy()
+      resume(Effect.void)
+    }
+    socket.once("close", closed)
+    socket.end(closed)
+  })
+
+/**
+ * Writes a handler's response. `cutAfter` (from a `Cut` fault) drops the
+ * connection after that many SSE events, or instead of any other response;
+ * either way the handler has already run, so the run goes on as if the
+ * client had gone away.
+ */
 const write = (
   ctx: HttpContext,
   req: IncomingMessage,
   res: ServerResponse,
-  response: Response
+  response: Response,
+  cutAfter: number | undefined
 ): Effect.Effect<void> => {
+  if (cutAfter !== undefined && response._tag !== "Sse") return Effect.sync(() => req.socket.destroy())
   switch (response._tag) {
     case "Json":
       return Effect.sync(() => writeJson(res, response.status, response.body, response.headers))
@@ -162,33 +178,23 @@ const write = (
         done: false
       }
       ctx.streams.push(entry)
+      const destroy = endConnection(req)
+      const body = response.body({
+        write: (frame) =>
+          Effect.suspend(() => {
+            if (gone(res)) return Effect.void
+            res.write(frame)
+            entry.frames.push(frame)
+            return entry.frames.length === cutAfter ? destroy : Effect.void
+          }),
+        destroy
+      })
       return Effect.sync(() => {
         res.statusCode = 200
         res.setHeader("server", baseHeaders.server)
         res.setHeader("content-type", "text/event-stream; charset=utf-8")
       }).pipe(
-        Effect.zipRight(response.body({
-          write: (frame) =>
-            Effect.sync(() => {
-              if (gone(res)) return
-              res.write(frame)
-              entry.frames.push(frame)
-            }),
-          // What was written still reaches the client; then the connection drops mid-body.
-          destroy: Effect.async<void>((resume) => {
-            const socket = req.socket
-            if (socket.destroyed) return resume(Effect.void)
-            let resumed = false
-            const closed = () => {
-              if (resumed) return
-              resumed = true
-              socket.destroy()
-              resume(Effect.void)
-            }
-            socket.once("close", closed)
-            socket.end(closed)
-          })
-        })),
+        Effect.zipRight(cutAfter === 0 ? Effect.zipRight(destroy, body) : body),
         Effect.ensuring(Effect.sync(() => {
           if (!gone(res)) res.end()
           entry.done = true
@@ -198,12 +204,25 @@ const write = (
   }
 }
 
-const writeError = (res: ServerResponse, error: Errors.HttpError) =>
-  Effect.sync(() => writeJson(res, error.status, error.body, error.headers))
+const errorResponse = (error: Errors.HttpError): Response => ({
+  _tag: "Json",
+  status: error.status,
+  body: error.body,
+  headers: error.headers
+})
+
+/** Held until the client closes the connection; closing the server interrupts it. */
+const hang = (req: IncomingMessage) =>
+  Effect.async<void>((resume) => {
+    if (req.socket.destroyed) return resume(Effect.void)
+    req.socket.once("close", () => resume(Effect.void))
+  })
 
 /** The whole life of one HTTP request. */
-export const handle = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Effect.Effect<void> =>
-  Effect.gen(function*() {
+export const handle = (ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Effect.Effect<void> => {
+  // Set by a `Cut` fault; the defect handler below honours it too.
+  let cutAfter: number | undefined
+  return Effect.gen(function*() {
     // A failed write (the peer went away) must not crash the process.
     req.on("error", () => {})
     res.on("error", () => {})
@@ -220,34 +239,36 @@ export const handle = (ctx: HttpContext, req: IncomingMessage, res: ServerRespon
     const bytes = body.value._tag === "Complete" ? body.value.bytes : new Uint8Array()
     ctx.recorded.push(record(req, rawPath, rawQuery, bytes))
 
-    const fault = findFault(ctx, method, rawPath)
-    if (fault !== undefined) {
-      if (fault._tag === "Destroy") {
+    const fault = Faults.take(ctx.faults, method, rawPath)
+    switch (fault?._tag) {
+      case "Destroy":
         req.socket.destroy()
         return
-      }
-      if (fault._tag === "Hang") {
-        // Held until the client closes the connection; closing the server interrupts it.
-        return yield* Effect.async<void>((resume) => {
-          if (req.socket.destroyed) return resume(Effect.void)
-          req.socket.once("close", () => resume(Effect.void))
-        })
-      }
-      res.writeHead(fault.status, fault.headers ?? {})
-      res.end(fault.body ?? "")
-      return
+      case "Hang":
+        return yield* hang(req)
+      case "Respond":
+        res.writeHead(fault.status, fault.headers ?? {})
+        res.end(fault.body ?? "")
+        return
+      case "Delay":
+        yield* Effect.sleep(fault.duration)
+        break
+      case "Cut":
+        cutAfter = yield* Faults.cutPoint(ctx.random, fault)
+        break
     }
+    const answer = (response: Response) => write(ctx, req, res, response, cutAfter)
 
     const path = unquote(rawPath)
-    if (!authorized(ctx, req, path)) return yield* writeError(res, Errors.unauthorized())
+    if (!authorized(ctx, req, path)) return yield* answer(errorResponse(Errors.unauthorized()))
     if (body.value._tag === "TooLarge") {
       res.setHeader("connection", "close")
-      return yield* writeError(res, Errors.bodyTooLarge(maxBodyBytes))
+      return yield* answer(errorResponse(Errors.bodyTooLarge(maxBodyBytes)))
     }
 
     const matched = Router.match(method, path, rawQuery, `http://${req.headers.host ?? "127.0.0.1"}`)
-    if (matched._tag === "Error") return yield* writeError(res, matched.error)
-    if (matched._tag === "Response") return yield* write(ctx, req, res, matched.response)
+    if (matched._tag === "Error") return yield* answer(errorResponse(matched.error))
+    if (matched._tag === "Response") return yield* answer(matched.response)
 
     const request: Request = {
       method,
@@ -259,17 +280,16 @@ export const handle = (ctx: HttpContext, req: IncomingMessage, res: ServerRespon
       body: bytes
     }
     const response = yield* matched.handler(ctx.state, request, matched.params).pipe(
-      Effect.map((response) => ({ _tag: "Ok" as const, response })),
-      Effect.catchAll((error) => Effect.succeed({ _tag: "Failed" as const, error }))
+      Effect.catchAll((error) => Effect.succeed(errorResponse(error)))
     )
-    if (response._tag === "Failed") return yield* writeError(res, response.error)
-    yield* write(ctx, req, res, response.response)
+    yield* answer(response)
   }).pipe(
     // A bug in a handler is what the real server's catch-all handler reports.
     Effect.catchAllDefect(() =>
       Effect.sync(() => {
-        if (!res.headersSent) writeJson(res, 500, { detail: "An unknown error occurred" })
+        if (!res.headersSent && cutAfter === undefined) writeJson(res, 500, { detail: "An unknown error occurred" })
         else res.destroy()
       })
     )
   )
+}

@@ -5,6 +5,7 @@
 import * as Ids from "./ids.js"
 import type { Redis } from "./redis.js"
 import type { AgentRecord, RequestConfig, RunRecord, RunStatus, Store } from "./store.js"
+import type { Usage } from "./wire.js"
 
 export type RunType = "send_message" | "send_message_streaming" | "send_message_async" | "send_conversation_message"
 
@@ -50,7 +51,10 @@ export const create = (
     stopReason: null,
     metadata,
     ttftNs: null,
-    totalDurationNs: null
+    totalDurationNs: null,
+    callbackSentAt: null,
+    callbackStatusCode: null,
+    callbackError: null
   })
   // Synchronous and streaming sends remember their run in Redis for `/messages/cancel`; async ones do not.
   if (options.runType !== "send_message_async") options.agent.lastSendRunId = run.id
@@ -61,7 +65,11 @@ const terminal = new Set<RunStatus>(["completed", "failed", "cancelled"])
 
 export const isTerminal = (status: RunStatus): boolean => terminal.has(status)
 
-/** `update_run_by_id_async`: unset fields keep their value, metadata is merged, the first terminal update stamps `completed_at`. */
+/**
+ * `update_run_by_id_async`: unset fields keep their value, metadata is merged,
+ * the first terminal update stamps `completed_at`. Returns whether this was
+ * that first terminal update, the one that owes the run's callback.
+ */
 export const update = (
   store: Store,
   run: RunRecord,
@@ -71,7 +79,7 @@ export const update = (
     readonly error?: unknown
     readonly now: number
   }
-): void => {
+): boolean => {
   const firstTerminal = isTerminal(patch.status) && run.completedAt === null
   run.status = patch.status
   if (patch.stopReason != null) run.stopReason = patch.stopReason
@@ -87,6 +95,7 @@ export const update = (
     agent.lastRunDurationMs = patch.now - run.createdAt
     agent.updatedAt = patch.now
   }
+  return firstTerminal
 }
 
 /**
@@ -104,4 +113,16 @@ export const cancel = (store: Store, redis: Redis, runId: string, now: number): 
   update(store, run, { status: "cancelled", stopReason: "cancelled", now })
   if (run.conversationId !== null) redis.releaseLock(run.conversationId)
   return "cancelled"
+}
+
+/** `get_run_usage`: the run's steps summed, failed ones included; the optional counters stay null. */
+export const usage = (store: Store, runId: string): Usage => {
+  const steps = store.runSteps(runId)
+  return {
+    promptTokens: steps.reduce((n, s) => n + s.promptTokens, 0),
+    completionTokens: steps.reduce((n, s) => n + s.completionTokens, 0),
+    totalTokens: steps.reduce((n, s) => n + s.totalTokens, 0),
+    stepCount: steps.length,
+    contextTokens: null
+  }
 }

@@ -57,6 +57,12 @@ export interface RunRecord {
   metadata: Record<string, unknown>
   ttftNs: number | null
   totalDurationNs: number | null
+  /** when the callback went out (epoch millis; written naive like `completed_at`) */
+  callbackSentAt: number | null
+  /** the receiver's status code, when it answered */
+  callbackStatusCode: number | null
+  /** why the callback failed, when it did */
+  callbackError: string | null
 }
 
 export type StepStatus = "pending" | "success" | "failed" | "cancelled"

@@ -266,9 +266,9 @@ export const run = (r: RunRecord): WireObject => ({
   request_config: { ...r.requestConfig },
   stop_reason: r.stopReason,
   callback_url: r.callbackUrl,
-  callback_sent_at: null,
-  callback_status_code: null,
-  callback_error: null,
+  callback_sent_at: r.callbackSentAt === null ? null : naiveDateTime(r.callbackSentAt),
+  callback_status_code: r.callbackStatusCode,
+  callback_error: r.callbackError,
   ttft_ns: r.ttftNs,
   total_duration_ns: r.totalDurationNs
 })

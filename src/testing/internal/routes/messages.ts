@@ -3,6 +3,7 @@
  * send and cancel.
  */
 import { Clock, Effect, Fiber } from "effect"
+import * as Callback from "../callback.js"
 import * as Errors from "../errors.js"
 import * as P from "../pydantic.js"
 import { checkHeaders, isSdkV1, optionalBody, Params, readBody, requiredBody } from "../request.js"
@@ -135,7 +136,10 @@ export const sendMessageStream: Handler = (state, req, pathParams) =>
     )
   })
 
-/** The background half of `/messages/async`: waits `asyncRunDelay`, then runs the turn non-streaming. */
+/**
+ * The background half of `/messages/async`: waits `asyncRunDelay`, runs the
+ * turn non-streaming, makes the terminal update and awaits the run's callback.
+ */
 const processInBackground = (state: ServerState, runId: string, request: SendRequest) =>
   Effect.gen(function*() {
     yield* Effect.sleep(state.asyncRunDelay)
@@ -144,18 +148,17 @@ const processInBackground = (state: ServerState, runId: string, request: SendReq
     const run = store.runs.get(runId)
     if (run === undefined || Runs.isTerminal(run.status)) return
     const agent = store.agents.get(run.agentId)
-    if (agent === undefined) {
-      Runs.update(store, run, { status: "failed", stopReason: "error", error: `Agent with ID ${run.agentId} not found`, now })
-      return
-    }
     // Async runs go straight from `created` to a terminal status.
-    const result = Turn.execute(store, { agent, conversation: null }, run, request, now)
-    if (result._tag === "Completed") {
-      Runs.update(store, run, { status: "completed", stopReason: "end_turn", now })
+    const result = agent === undefined ? undefined : Turn.execute(store, { agent, conversation: null }, run, request, now)
+    let firstTerminal: boolean
+    if (result?._tag === "Completed") {
+      firstTerminal = Runs.update(store, run, { status: "completed", stopReason: "end_turn", now })
       run.ttftNs = run.totalDurationNs
     } else {
-      Runs.update(store, run, { status: "failed", stopReason: "error", error: Turn.errorText(result), now })
+      const error = result === undefined ? `Agent with ID ${run.agentId} not found` : Turn.errorText(result)
+      firstTerminal = Runs.update(store, run, { status: "failed", stopReason: "error", error, now })
     }
+    if (firstTerminal) yield* Callback.dispatch(store, run)
   }).pipe(Effect.ensuring(Effect.sync(() => state.runFibers.delete(runId))))
 
 export const sendMessageAsync: Handler = (state, req, pathParams) =>
@@ -211,6 +214,8 @@ export const cancelMessage: Handler = (state, req, pathParams) =>
     const now = yield* Clock.currentTimeMillis
     const results: Record<string, string> = {}
     for (const runId of runIds) {
+      const run = store.runs.get(runId)
+      const open = run !== undefined && run.completedAt === null
       const outcome = Runs.cancel(store, state.redis, runId, now)
       // defineProperty: a run id such as "__proto__" must stay an ordinary key.
       Object.defineProperty(results, runId, {
@@ -224,6 +229,8 @@ export const cancelMessage: Handler = (state, req, pathParams) =>
         state.runFibers.delete(runId)
         yield* Fiber.interrupt(fiber)
       }
+      // cancel_run awaits the update, callback included, before the next run id (and the response).
+      if (outcome === "cancelled" && open) yield* Callback.dispatch(store, run)
     }
     return json(results)
   })
