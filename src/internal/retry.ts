@@ -132,17 +132,20 @@ export const schedule = (
   policy: Resolved,
   retryable: (error: LettaError.LettaError) => boolean
 ): Schedule.Schedule<unknown, LettaError.LettaError> => {
-  const backoff = Schedule.exponential(policy.initialDelay, policy.factor).pipe(
-    Schedule.modifyDelay((_, delay) => Duration.min(delay, policy.maxDelay)),
-    Schedule.jitteredWith({ min: 1 - policy.jitter, max: 1 })
+  const capped = Schedule.exponential(policy.initialDelay, policy.factor).pipe(
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, policy.maxDelay))
   )
+  const backoff = policy.jitter === 0 ? capped : Schedule.jitteredWith(capped, { min: 1 - policy.jitter, max: 1 })
   return Schedule.identity<LettaError.LettaError>().pipe(
     Schedule.whileInput(retryable),
     Schedule.intersect(Schedule.recurs(policy.maxAttempts - 1)),
     Schedule.intersect(backoff),
     Schedule.modifyDelayEffect(([[error, retries]], backoffDelay) => {
       const requested = requestedDelay(error)
-      const delay = requested === undefined ? backoffDelay : Duration.min(requested, policy.maxRetryAfter)
+      // Whole milliseconds: what a log reader expects, and what a clock can keep.
+      const delay = Duration.millis(
+        Math.round(Duration.toMillis(requested === undefined ? backoffDelay : Duration.min(requested, policy.maxRetryAfter)))
+      )
       return Effect.as(report(error, retries + 2, policy.maxAttempts, delay), delay)
     })
   )
