@@ -73,8 +73,9 @@ export interface Options {
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
   /**
    * The longest a request may take, from sending it to its decoded response, before it is
-   * abandoned with a `TimeoutError`. Non-streaming agent turns can take minutes, so the
-   * default is 10 minutes.
+   * abandoned with a `TimeoutError` (which is not retried). Non-streaming agent turns can
+   * take minutes, so the default is 10 minutes. Each attempt of a retried request has the
+   * whole limit.
    */
   readonly timeout?: Duration.DurationInput | undefined
   /** Default time limits for streams (see `Streaming.defaultTimeouts`); a call can override them. */

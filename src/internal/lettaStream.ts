@@ -13,6 +13,7 @@ import {
   Cause,
   Channel,
   Chunk,
+  Deferred,
   Duration,
   Effect,
   Either,
@@ -321,19 +322,21 @@ export const streamMessages = (
       const requestScope = yield* Scope.fork(streamScope, ExecutionStrategy.sequential)
       const now = clock.unsafeCurrentTimeMillis()
       const watch: Watch = { started: now, lastActivity: now, headersReceived: false, expired: undefined }
+      const expiredBeforeHeaders = yield* Deferred.make<never, LettaError.TimeoutError>()
       const guard = watchdog(watch, settings.timeouts, (limit, timeout) =>
         Effect.suspend(() => {
           watch.expired = new LettaError.TimeoutError({ method, url: requestUrl, limit, timeout })
-          return Scope.close(requestScope, Exit.void)
+          return Effect.zipRight(Deferred.fail(expiredBeforeHeaders, watch.expired), Scope.close(requestScope, Exit.void))
         }))
       yield* Effect.forkIn(guard, streamScope)
       const orExpired = <E>(error: E): E | LettaError.TimeoutError => watch.expired ?? error
-      // A time limit that expires during an attempt turns its failure into the (final)
-      // TimeoutError; one that expires while waiting to retry aborts the next attempt at once.
+      // Retries stay within the time limits: a limit that expires during an attempt makes its
+      // failure the (final) TimeoutError, and one that expires while waiting to retry ends
+      // the wait.
       const response = yield* transport.retrying(
         transport.executeScoped(request).pipe(Scope.extend(requestScope), Effect.mapError(orExpired)),
         { operation: span.name, idempotent: options?.idempotent ?? idempotentByMethod(method) }
-      ).pipe(Effect.withParentSpan(operation))
+      ).pipe(Effect.withParentSpan(operation), Effect.raceFirst(Deferred.await(expiredBeforeHeaders)))
       watch.headersReceived = true
       watch.lastActivity = clock.unsafeCurrentTimeMillis()
       const url = describeUrl(response.request.url)

@@ -489,6 +489,28 @@ for (const http of httpClients) {
         )
       })
 
+      it.effect("the headers time limit covers the retries, and ends a wait that would outlast it", () => {
+        const log = retryLog()
+        return Effect.gen(function*() {
+          const { client, server } = yield* services
+          const agent = yield* client.agents.create({ name: "deadline" })
+          const conversation = yield* client.conversations.create(agent.id)
+          const path = `/v1/conversations/${conversation.id}/messages`
+          yield* server.clearRequests
+          yield* server.injectFault(LettaTestServer.respond({ path, status: 503, headers: { "retry-after": "30" }, times: 3 }))
+          const send = client.conversations.messages.stream(conversation.id, { input: "hi", background: true }, {
+            timeouts: { headers: "5 seconds" }
+          })
+          const fiber = yield* Effect.fork(Stream.runDrain(send))
+          yield* eventually(Effect.sync(() => log.delays.length === 1))
+          expect(log.delays).toEqual([30_000])
+          yield* TestClock.adjust("5 seconds")
+          const error = yield* Fiber.join(fiber).pipe(Effect.flip)
+          expect(error._tag === "TimeoutError" && error.limit).toBe("headers")
+          expect((yield* server.requests).length).toBe(1)
+        }).pipe(log.provide, Effect.provide(serverAndClient(http.layer)))
+      })
+
       it.effect("a busy conversation (409) is not retried, nor a stream that broke after it started", () =>
         Effect.gen(function*() {
           const { client, server } = yield* services
