@@ -91,14 +91,22 @@ export interface Policy {
  * @since 0.1.0
  * @category constants
  */
-export const defaults: {
+export const defaults: Resolved = internal.defaults
+
+/**
+ * A policy with every field decided, as the client applies it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Resolved {
   readonly maxAttempts: number
   readonly initialDelay: Duration.Duration
   readonly factor: number
   readonly maxDelay: Duration.Duration
   readonly jitter: number
   readonly maxRetryAfter: Duration.Duration
-} = internal.defaults
+}
 
 /**
  * Whether a failure is worth another attempt: a transport failure before any response, or

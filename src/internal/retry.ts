@@ -4,17 +4,9 @@
  */
 import { Clock, Duration, Effect, Either, Option, Schedule } from "effect"
 import type * as LettaError from "../LettaError.js"
-import type { Policy } from "../Retry.js"
+import type { Policy, Resolved } from "../Retry.js"
 
-/** A policy with every field decided. */
-export interface Resolved {
-  readonly maxAttempts: number
-  readonly initialDelay: Duration.Duration
-  readonly factor: number
-  readonly maxDelay: Duration.Duration
-  readonly jitter: number
-  readonly maxRetryAfter: Duration.Duration
-}
+export type { Resolved }
 
 /** The library's defaults (see `Retry.defaults`). */
 export const defaults: Resolved = {

@@ -112,6 +112,15 @@ const clientWith = (http: (typeof httpClients)[number], options: LettaClient.Opt
     Effect.map(Context.get(LettaClient.LettaClient))
   )
 
+/** A fresh agent and conversation, the path of its messages, and no requests recorded yet. */
+const aConversation = Effect.gen(function*() {
+  const { client, server } = yield* services
+  const agent = yield* client.agents.create({ name: "conversing" })
+  const conversation = yield* client.conversations.create(agent.id)
+  yield* server.clearRequests
+  return { client, server, agent, conversation, path: `/v1/conversations/${conversation.id}/messages` }
+})
+
 for (const http of httpClients) {
   describe(`retries over ${http.name}`, () => {
     it.effect("transient failures of a read: exponential backoff, capped, until the attempts run out", () => {
@@ -450,11 +459,7 @@ for (const http of httpClients) {
       it.effect("are retried before the stream starts, with the same otids; a new call has new ones", () => {
         const log = retryLog()
         return Effect.gen(function*() {
-          const { client, server } = yield* services
-          const agent = yield* client.agents.create({ name: "background" })
-          const conversation = yield* client.conversations.create(agent.id)
-          const path = `/v1/conversations/${conversation.id}/messages`
-          yield* server.clearRequests
+          const { agent, client, conversation, path, server } = yield* aConversation
           yield* server.injectFault(LettaTestServer.respond({ path, status: 502 }))
           yield* server.injectFault(LettaTestServer.destroy({ path }))
           yield* server.injectFault(LettaTestServer.respond({ path, status: 503, headers: { "retry-after-ms": "10" } }))
@@ -492,11 +497,7 @@ for (const http of httpClients) {
       it.effect("the headers time limit covers the retries, and ends a wait that would outlast it", () => {
         const log = retryLog()
         return Effect.gen(function*() {
-          const { client, server } = yield* services
-          const agent = yield* client.agents.create({ name: "deadline" })
-          const conversation = yield* client.conversations.create(agent.id)
-          const path = `/v1/conversations/${conversation.id}/messages`
-          yield* server.clearRequests
+          const { client, conversation, path, server } = yield* aConversation
           yield* server.injectFault(LettaTestServer.respond({ path, status: 503, headers: { "retry-after": "30" }, times: 3 }))
           const send = client.conversations.messages.stream(conversation.id, { input: "hi", background: true }, {
             timeouts: { headers: "5 seconds" }
@@ -513,12 +514,8 @@ for (const http of httpClients) {
 
       it.effect("a busy conversation (409) is not retried, nor a stream that broke after it started", () =>
         Effect.gen(function*() {
-          const { client, server } = yield* services
-          const agent = yield* client.agents.create({ name: "busy" })
-          const conversation = yield* client.conversations.create(agent.id)
-          const path = `/v1/conversations/${conversation.id}/messages`
+          const { client, conversation, path, server } = yield* aConversation
           const send = Stream.runDrain(client.conversations.messages.stream(conversation.id, { input: "hi", background: true }))
-          yield* server.clearRequests
           yield* server.injectFault(LettaTestServer.respond({
             path,
             status: 409,
