@@ -26,6 +26,7 @@ import { LettaClient, type LettaError, Retry } from "effect-letta"
 import { LettaTestServer } from "effect-letta/testing"
 import * as net from "node:net"
 import * as FaultProxy from "../support/faultProxy.js"
+import { makeRecordingTracer } from "../support/recordingTracer.js"
 import { httpClients, serverAndClient, services } from "./harness.js"
 
 /** A pause in real time, so that polling lets the sockets make progress. */
@@ -541,8 +542,9 @@ for (const http of httpClients) {
         }).pipe(Effect.provide(serverAndClient(http.layer, {}, { retry: { initialDelay: 0 } }))))
     })
 
-    it.effect("otids: a caller's own are kept, every message gets one, the server stores them", () =>
-      Effect.gen(function*() {
+    it.effect("otids: a caller's own are kept, every message gets one, the server stores them, the span shows them", () => {
+      const { layer: tracing, spans } = makeRecordingTracer()
+      return Effect.gen(function*() {
         const { client, server } = yield* services
         const agent = yield* client.agents.create({ name: "otids" })
         yield* server.clearRequests
@@ -563,6 +565,12 @@ for (const http of httpClients) {
         expect(second.messages[0].otid).not.toBe(generated)
         const stored = (yield* userMessages(client, agent.id)).map((m) => m.otid)
         expect(stored).toEqual(["mine-1", second.messages[0].otid])
-      }).pipe(Effect.provide(serverAndClient(http.layer))))
+        const sent = spans.filter((span) => span.name === "Messages.create").map((span) => span.attributes.get("letta.otids"))
+        expect(sent).toEqual([[generated, "mine-1"], [second.messages[0].otid]])
+        yield* Stream.runDrain(client.agents.messages.stream(agent.id, { input: "streamed" }))
+        const streamed = spans.find((span) => span.name === "Messages.stream")?.attributes.get("letta.otids")
+        expect(streamed).toEqual([(yield* userMessages(client, agent.id))[2].otid])
+      }).pipe(Effect.provide(Layer.merge(serverAndClient(http.layer), tracing)))
+    })
   })
 }
