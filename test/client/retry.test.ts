@@ -128,12 +128,13 @@ for (const http of httpClients) {
       const log = retryLog()
       return Effect.gen(function*() {
         const { client, server } = yield* services
-        yield* server.injectFault(LettaTestServer.respond({ path: /^\/v1\/runs\//, status: 503, times: 9 }))
+        yield* server.injectFault(LettaTestServer.respond({ path: /^\/v1\/runs\//, status: 503, times: 4 }))
+        yield* server.injectFault(LettaTestServer.respond({ path: /^\/v1\/runs\//, status: 504, times: 5 }))
         const fiber = yield* Effect.fork(client.runs.retrieve(someRun))
         expect(yield* letRetry(log, 4)).toEqual([100, 200, 300, 300])
         const error = yield* Fiber.join(fiber).pipe(Effect.flip)
         // The last attempt's error, as it was.
-        expect(error._tag === "ServerError" && error.status).toBe(503)
+        expect(error._tag === "ServerError" && error.status).toBe(504)
         expect((yield* requestsTo(server, /^\/v1\/runs\//)).length).toBe(5)
         expect(log.delays.length).toBe(4)
       }).pipe(
