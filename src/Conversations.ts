@@ -4,12 +4,14 @@
  * addresses the agent's own thread. Reached as `client.conversations`.
  *
  * Sends to a conversation are serialized by the server: while a run holds it, another send
- * fails with a `ConflictError` (reason `conversation_busy`) naming that run.
+ * fails with a `ConflictError` (reason `conversation_busy`) naming that run. That error is
+ * never retried.
  *
  * @since 0.1.0
  */
 import { Effect, Schema, Stream } from "effect"
 import { settings as streamSettings, streamMessages } from "./internal/lettaStream.js"
+import { stampSend, withOtids } from "./internal/otids.js"
 import { clientSideTypeFilter, first, last, messageIdOf, newestFirst, walk } from "./internal/paging.js"
 import { path } from "./internal/path.js"
 import { encodeInput, type Transport } from "./internal/transport.js"
@@ -49,13 +51,21 @@ export interface StreamRequest extends Omit<ConversationMessageRequestEncoded, "
 export interface ConversationMessagesApi {
   /**
    * Sends a message and waits for the whole reply as JSON (`streaming: false`, which this
-   * endpoint does not default to).
+   * endpoint does not default to). Messages get `otid`s as with `agents.messages.create`;
+   * retried only when the request never left the client.
    */
   readonly create: (
     conversationId: string,
     request: CreateRequest
   ) => Effect.Effect<LettaResponse, LettaError.LettaError>
-  /** Sends a message and streams the turn; the same end-of-stream rules as `agents.messages.stream`. */
+  /**
+   * Sends a message and streams the turn; the same end-of-stream rules as
+   * `agents.messages.stream`. Messages get `otid`s, made once per call. With
+   * `background: true` the server deduplicates a repeated send by those otids (it answers
+   * with the first attempt's run, replayed from its start), so the request is retried after
+   * any transient failure before the stream starts; otherwise only when it never left the
+   * client.
+   */
   readonly stream: (
     conversationId: string,
     request: StreamRequest,
@@ -83,14 +93,14 @@ export interface ConversationMessagesApi {
  * @category models
  */
 export interface ConversationsApi {
-  /** Creates a conversation with an agent. */
+  /** Creates a conversation with an agent. Retried only when the request never left the client. */
   readonly create: (
     agentId: string,
     request?: typeof CreateConversation.Encoded | undefined
   ) => Effect.Effect<Conversation, LettaError.LettaError>
   /** Reads a conversation. */
   readonly retrieve: (conversationId: string) => Effect.Effect<Conversation, LettaError.LettaError>
-  /** Cancels the conversation's created and running runs. */
+  /** Cancels the conversation's created and running runs; retried like a read. */
   readonly cancel: (
     conversationId: string,
     params?: ConversationCancelParams | undefined
@@ -140,6 +150,7 @@ export const make = (transport: Transport): ConversationsApi => {
       method: "POST",
       path: path`/v1/conversations/${conversationId}/cancel`,
       query,
+      idempotent: true,
       response: CancelRunsResponse
     })
   })
@@ -147,10 +158,9 @@ export const make = (transport: Transport): ConversationsApi => {
   const createMessage = Effect.fn("Conversations.messages.create")(
     function*(conversationId: string, request: CreateRequest) {
       yield* Effect.annotateCurrentSpan("letta.conversation_id", conversationId)
-      const body = yield* encodeInput("Conversations.messages.create", ConversationMessageRequest, {
-        ...request,
-        streaming: false
-      })
+      const body = yield* stampSend(
+        yield* encodeInput("Conversations.messages.create", ConversationMessageRequest, { ...request, streaming: false })
+      )
       const response = yield* transport.json({
         operation: "Conversations.messages.create",
         method: "POST",
@@ -166,7 +176,9 @@ export const make = (transport: Transport): ConversationsApi => {
   const stream = (conversationId: string, request: StreamRequest, options?: Streaming.StreamOptions) =>
     Effect.gen(function*() {
       const operation = "Conversations.messages.stream"
-      const body = yield* encodeInput(operation, ConversationMessageRequest, { ...request, streaming: true })
+      const { body, otids } = yield* withOtids(
+        yield* encodeInput(operation, ConversationMessageRequest, { ...request, streaming: true })
+      )
       const built = yield* transport.buildRequest({
         operation,
         method: "POST",
@@ -174,10 +186,15 @@ export const make = (transport: Transport): ConversationsApi => {
         body: { include_pings: true, ...body },
         accept: "text/event-stream"
       })
-      return streamMessages(transport, built, streamSettings(transport.streamTimeouts, options), {
-        name: operation,
-        attributes: { "letta.conversation_id": conversationId }
-      })
+      return streamMessages(
+        transport,
+        built,
+        streamSettings(transport.streamTimeouts, options),
+        { name: operation, attributes: { "letta.conversation_id": conversationId, "letta.otids": otids } },
+        // The server maps these otids to the run it starts and answers a repeat with that
+        // run's stream (PROTOCOL.md §10); only background runs have a stream to replay.
+        { idempotent: body.background === true }
+      )
     }).pipe(Stream.unwrap)
 
   const fetchPage = (operation: string, conversationId: string, query: ConversationMessageListParams) =>

@@ -15,8 +15,10 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import * as Agents from "./Agents.js"
 import * as Conversations from "./Conversations.js"
+import * as RetryPolicy from "./internal/retry.js"
 import * as Transport from "./internal/transport.js"
 import { version } from "./internal/version.js"
+import type * as Retry from "./Retry.js"
 import * as Runs from "./Runs.js"
 import type * as Streaming from "./Streaming.js"
 
@@ -71,12 +73,21 @@ export interface Options {
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
   /**
    * The longest a request may take, from sending it to its decoded response, before it is
-   * abandoned with a `TimeoutError`. Non-streaming agent turns can take minutes, so the
-   * default is 10 minutes.
+   * abandoned with a `TimeoutError` (which is not retried). Non-streaming agent turns can
+   * take minutes, so the default is 10 minutes. Each attempt of a retried request has the
+   * whole limit.
    */
   readonly timeout?: Duration.DurationInput | undefined
   /** Default time limits for streams (see `Streaming.defaultTimeouts`); a call can override them. */
   readonly streamTimeouts?: Streaming.Timeouts | undefined
+  /**
+   * How failed requests are retried: fields over `Retry.defaults` (3 attempts, 500 ms
+   * backoff doubling up to 8 s, `Retry-After` honoured up to 60 s), or `false` for no
+   * retries. Reads and idempotent requests are retried after transient failures; sends only
+   * when they never left the client, or when the server deduplicates them (see `Retry`).
+   * `Retry.withPolicy` changes it for part of a program.
+   */
+  readonly retry?: Retry.Policy | false | undefined
 }
 
 /**
@@ -145,6 +156,8 @@ export const make: (options?: Options) => Effect.Effect<Service, ConfigError.Con
     if (options.apiKey !== undefined && !headerValue.test(Redacted.value(options.apiKey))) {
       return yield* invalid("apiKey", "apiKey contains a line break or a character HTTP does not allow")
     }
+    const retry = RetryPolicy.resolve(options.retry)
+    if (Either.isLeft(retry)) return yield* invalid("retry", `retry ${retry.left}`)
 
     const base = yield* HttpClient.HttpClient
     const shaped = base.pipe(
@@ -167,7 +180,8 @@ export const make: (options?: Options) => Effect.Effect<Service, ConfigError.Con
     )
     const transport = Transport.make(shaped, {
       timeout: Duration.decode(options.timeout ?? defaultTimeout),
-      streamTimeouts: options.streamTimeouts
+      streamTimeouts: options.streamTimeouts,
+      retry: retry.right
     })
     return LettaClient.of({
       agents: Agents.make(transport),
@@ -233,6 +247,8 @@ export interface ConfigOptions {
   readonly timeout?: Config.Config<Duration.Duration> | undefined
   readonly streamTimeouts?: Streaming.Timeouts | undefined
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /** The retry policy; by default {@link retryConfig}. */
+  readonly retry?: Config.Config<Retry.Policy | false> | undefined
 }
 
 /** An optional setting; an empty variable counts as unset, as shells often export them empty. */
@@ -240,9 +256,29 @@ const optionalString = (name: string) =>
   Config.map(Config.option(Config.string(name)), (value) => Option.getOrUndefined(Option.filter(value, (v) => v !== "")))
 
 /**
+ * `LETTA_MAX_RETRIES` as a retry policy: how many times a failed request may be retried
+ * (like the official SDK's `maxRetries`), `0` for never. Unset (or empty), the defaults of
+ * `Retry.defaults` apply.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const retryConfig: Config.Config<Retry.Policy | false> = Config.mapOrFail(
+  optionalString("LETTA_MAX_RETRIES"),
+  (text): Either.Either<Retry.Policy | false, ConfigError.ConfigError> => {
+    if (text === undefined) return Either.right({})
+    if (!/^\d+$/.test(text.trim())) {
+      return Either.left(ConfigError.InvalidData([], `LETTA_MAX_RETRIES: expected a whole number, got ${JSON.stringify(text)}`))
+    }
+    const retries = Number(text.trim())
+    return Either.right(retries === 0 ? false : { maxAttempts: retries + 1 })
+  }
+)
+
+/**
  * The client configured from the environment (or any `ConfigProvider`): `LETTA_API_KEY`
- * (optional, redacted), `LETTA_BASE_URL` (default Letta Cloud), `LETTA_PROJECT_ID` and
- * `LETTA_CUSTOM_HEADERS`. Each can be replaced with another `Config`.
+ * (optional, redacted), `LETTA_BASE_URL` (default Letta Cloud), `LETTA_PROJECT_ID`,
+ * `LETTA_CUSTOM_HEADERS` and `LETTA_MAX_RETRIES`. Each can be replaced with another `Config`.
  *
  * @since 0.1.0
  * @category layers
@@ -262,7 +298,9 @@ export const layerConfig = (
       const projectId = yield* (options.projectId ?? optionalString("LETTA_PROJECT_ID"))
       const headers = yield* (options.headers ?? customHeadersConfig)
       const timeout = options.timeout === undefined ? undefined : yield* options.timeout
+      const retry = yield* (options.retry ?? retryConfig)
       return yield* make({
+        retry,
         apiKey,
         baseUrl,
         projectId,

@@ -285,12 +285,21 @@ export class UnexpectedStatusError
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
   method: Schema.String,
   url: Schema.String,
-  /** Whether a response had started (the body was cut off) or not. */
-  phase: Schema.Literal("request", "response"),
+  /**
+   * How far it got. `connect`: no connection could be opened (refused, DNS failure, connect
+   * timeout), so the request provably never left the client and is safe to send again.
+   * `request`: it failed after that, before a response; the server may have received and
+   * acted on the request. `response`: the response had started and its body was cut off.
+   */
+  phase: Schema.Literal("connect", "request", "response"),
   description: Schema.String
 }) {
   override get message() {
-    const where = this.phase === "request" ? "request failed" : "response body was cut off"
+    const where = this.phase === "connect"
+      ? "could not connect"
+      : this.phase === "request"
+      ? "request failed"
+      : "response body was cut off"
     return `${where}: ${this.description} (${this.method} ${this.url})`
   }
 }

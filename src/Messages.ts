@@ -7,6 +7,7 @@
  */
 import { Effect, Option, Schema, Stream } from "effect"
 import { settings as streamSettings, streamMessages } from "./internal/lettaStream.js"
+import { stampSend, withOtids } from "./internal/otids.js"
 import { clientSideTypeFilter, first, last, messageIdOf, newestFirst, walk } from "./internal/paging.js"
 import { path } from "./internal/path.js"
 import { encodeInput, type Transport } from "./internal/transport.js"
@@ -38,9 +39,11 @@ import type * as Streaming from "./Streaming.js"
  */
 export interface MessagesApi {
   /**
-   * Sends a message and waits for the agent's whole reply (`streaming: false`). Never
-   * retried automatically: the server does not deduplicate this endpoint, so a retry could
-   * run the turn twice (PROTOCOL.md §10).
+   * Sends a message and waits for the agent's whole reply (`streaming: false`). Each
+   * message gets an `otid` unless it has one (`input` is sent as its user message). Retried
+   * only when the request never left the client: the server does not deduplicate this
+   * endpoint, so a retry after it may have arrived could run the turn twice (PROTOCOL.md
+   * §10, and `Retry`).
    */
   readonly create: (agentId: string, request: LettaRequestEncoded) => Effect.Effect<LettaResponse, LettaError.LettaError>
   /**
@@ -49,7 +52,9 @@ export interface MessagesApi {
    * `stream_tokens: true` (see `Accumulator` to merge them). The stream ends after `[DONE]`,
    * and fails with a `StreamError` for `event: error`, a `StreamCancelledError` when the run
    * is cancelled, and a `StreamTruncatedError` when it stops without a terminal event.
-   * Interrupting it aborts the request.
+   * Interrupting it aborts the request. Messages get `otid`s as with `create`, and the
+   * request is retried only when it never left the client (also with `background: true`:
+   * this endpoint does not deduplicate).
    */
   readonly stream: (
     agentId: string,
@@ -64,7 +69,8 @@ export interface MessagesApi {
   ) => Stream.Stream<LettaStreamingMessage, LettaError.LettaError>
   /**
    * Starts the turn as an async run and returns the `Run` at once (status `created`). Poll
-   * it with `client.runs.retrieve`.
+   * it with `client.runs.retrieve`. Messages get `otid`s, and the request is retried only
+   * when it never left the client, as with `create`.
    */
   readonly createAsync: (
     agentId: string,
@@ -93,13 +99,18 @@ export interface MessagesApi {
    * Cancels the given runs. Without `run_ids` the server cancels the agent's latest tracked
    * send (even one that has finished) or, failing that, its active runs; with nothing to
    * cancel it answers 409 (`ConflictError` with reason `no_active_runs`). Runs that had
-   * already finished are also reported as `"cancelled"` (PROTOCOL.md §4).
+   * already finished are also reported as `"cancelled"` (PROTOCOL.md §4). Retried after
+   * transient failures like a read: cancelling twice cancels no more, though a repeat after
+   * a cancel that did arrive can answer `no_active_runs`.
    */
   readonly cancel: (
     agentId: string,
     request?: typeof CancelAgentRunRequest.Encoded | undefined
   ) => Effect.Effect<CancelRunsResponse, LettaError.LettaError>
-  /** Summarizes older messages to free context window space. */
+  /**
+   * Summarizes older messages to free context window space. Like a send, retried only when
+   * the request never left the client.
+   */
   readonly compact: (
     agentId: string,
     request?: typeof CompactionRequest.Encoded | undefined
@@ -134,7 +145,7 @@ const MessagePage = Schema.Array(LettaMessage)
 export const make = (transport: Transport): MessagesApi => {
   const create = Effect.fn("Messages.create")(function*(agentId: string, request: LettaRequestEncoded) {
     yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)
-    const body = yield* encodeInput("Messages.create", LettaRequest, request)
+    const body = yield* stampSend(yield* encodeInput("Messages.create", LettaRequest, request))
     const response = yield* transport.json({
       operation: "Messages.create",
       method: "POST",
@@ -149,7 +160,9 @@ export const make = (transport: Transport): MessagesApi => {
   const streamVia = (operation: string, endpoint: "messages" | "messages/stream") =>
   (agentId: string, request: StreamRequest, options?: Streaming.StreamOptions) =>
     Effect.gen(function*() {
-      const body = yield* encodeInput(operation, LettaStreamingRequest, { ...request, streaming: true })
+      const { body, otids } = yield* withOtids(
+        yield* encodeInput(operation, LettaStreamingRequest, { ...request, streaming: true })
+      )
       const built = yield* transport.buildRequest({
         operation,
         method: "POST",
@@ -162,13 +175,13 @@ export const make = (transport: Transport): MessagesApi => {
       })
       return streamMessages(transport, built, streamSettings(transport.streamTimeouts, options), {
         name: operation,
-        attributes: { "letta.agent_id": agentId }
+        attributes: { "letta.agent_id": agentId, "letta.otids": otids }
       })
     }).pipe(Stream.unwrap)
 
   const createAsync = Effect.fn("Messages.createAsync")(function*(agentId: string, request: LettaAsyncRequestEncoded) {
     yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)
-    const body = yield* encodeInput("Messages.createAsync", LettaAsyncRequest, request)
+    const body = yield* stampSend(yield* encodeInput("Messages.createAsync", LettaAsyncRequest, request))
     const run = yield* transport.json({
       operation: "Messages.createAsync",
       method: "POST",
@@ -230,6 +243,7 @@ export const make = (transport: Transport): MessagesApi => {
         method: "POST",
         path: path`/v1/agents/${agentId}/messages/cancel`,
         body,
+        idempotent: true,
         response: CancelRunsResponse
       })
     }
@@ -255,6 +269,8 @@ export const make = (transport: Transport): MessagesApi => {
       method: "PATCH",
       path: path`/v1/agents/${agentId}/reset-messages`,
       body,
+      // Emptying the context twice leaves it as empty as once.
+      idempotent: true,
       response: Schema.OptionFromNullOr(AgentState)
     })
   })

@@ -15,9 +15,9 @@ import { Duration } from "effect"
  */
 export interface Timeouts {
   /**
-   * From sending the request to its response headers. The server sends headers with the
-   * first event, so with pings (the default) they come at once; without, only with the
-   * first token.
+   * From sending the request to its response headers, retries of the request and the waits
+   * between them included. The server sends headers with the first event, so with pings
+   * (the default) they come at once; without, only with the first token.
    */
   readonly headers?: Duration.DurationInput | undefined
   /** Between two events; pings count, and the server pings after 20 s of silence. */

@@ -47,6 +47,13 @@ export * as LettaError from "./LettaError.js"
 export * as Messages from "./Messages.js"
 
 /**
+ * The retry policy: which failures are retried, for which requests, and how long to wait.
+ *
+ * @since 0.1.0
+ */
+export * as Retry from "./Retry.js"
+
+/**
  * Runs, their messages, steps and usage.
  *
  * @since 0.1.0

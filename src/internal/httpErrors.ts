@@ -57,7 +57,7 @@ const requestIdOf = (headers: Readonly<Record<string, string | undefined>>): str
 
 /**
  * `retry-after-ms` (milliseconds), else `Retry-After` as seconds or as an HTTP date relative
- * to `now`. Negative or unparsable values are ignored.
+ * to `now` (a date in the past means now). Negative or unparsable values are ignored.
  */
 export const retryAfterOf = (
   headers: Readonly<Record<string, string | undefined>>,
@@ -68,7 +68,11 @@ export const retryAfterOf = (
   const value = headers["retry-after"]?.trim()
   if (value === undefined || value === "") return undefined
   if (/^\d+(\.\d+)?$/.test(value)) return Duration.seconds(Number(value))
-  const date = Date.parse(value)
+  // Every HTTP-date form starts with the day's name. Without that check `Date.parse` would
+  // read "-1" as the year 2001, a negative wait as "retry now". The asctime form has no
+  // zone and means GMT; `Date.parse` would take local time.
+  if (!/^[A-Za-z]{3}/.test(value)) return undefined
+  const date = Date.parse(/GMT|UTC/.test(value) ? value : `${value} GMT`)
   return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - now))
 }
 

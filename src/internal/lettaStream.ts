@@ -13,6 +13,7 @@ import {
   Cause,
   Channel,
   Chunk,
+  Deferred,
   Duration,
   Effect,
   Either,
@@ -31,7 +32,7 @@ import * as Streaming from "../Streaming.js"
 import { fastDecoderOf, makeDecoder, NoMatch } from "./fastDecode.js"
 import { describeUrl, maxErrorBodyBytes, readBounded } from "./httpErrors.js"
 import { clip } from "./text.js"
-import { describeParseError, type Transport } from "./transport.js"
+import { describeParseError, idempotentByMethod, type Transport } from "./transport.js"
 
 /** The three time limits of a stream. */
 export interface StreamTimeouts {
@@ -297,13 +298,17 @@ const watchdog = (
 
 /**
  * Sends `request` and streams its events as typed messages, under the given settings. Each
- * run of the returned stream sends the request anew.
+ * run of the returned stream sends the request anew. Only the request is retried (under the
+ * current retry policy, within the headers time limit), never a stream that has started;
+ * `idempotent` (by default: the method is GET or DELETE) says whether it may be sent again
+ * after it may have reached the server.
  */
 export const streamMessages = (
   transport: Transport,
   request: HttpClientRequest.HttpClientRequest,
   settings: StreamSettings,
-  span: { readonly name: string; readonly attributes: Readonly<Record<string, unknown>> }
+  span: { readonly name: string; readonly attributes: Readonly<Record<string, unknown>> },
+  options?: { readonly idempotent?: boolean | undefined }
 ): Stream.Stream<LettaStreamingMessage, LettaError.LettaError> =>
   Stream.unwrapScoped(
     Effect.gen(function*() {
@@ -317,18 +322,21 @@ export const streamMessages = (
       const requestScope = yield* Scope.fork(streamScope, ExecutionStrategy.sequential)
       const now = clock.unsafeCurrentTimeMillis()
       const watch: Watch = { started: now, lastActivity: now, headersReceived: false, expired: undefined }
+      const expiredBeforeHeaders = yield* Deferred.make<never, LettaError.TimeoutError>()
       const guard = watchdog(watch, settings.timeouts, (limit, timeout) =>
         Effect.suspend(() => {
           watch.expired = new LettaError.TimeoutError({ method, url: requestUrl, limit, timeout })
-          return Scope.close(requestScope, Exit.void)
+          return Effect.zipRight(Deferred.fail(expiredBeforeHeaders, watch.expired), Scope.close(requestScope, Exit.void))
         }))
       yield* Effect.forkIn(guard, streamScope)
       const orExpired = <E>(error: E): E | LettaError.TimeoutError => watch.expired ?? error
-      const response = yield* transport.executeScoped(request).pipe(
-        Scope.extend(requestScope),
-        Effect.withParentSpan(operation),
-        Effect.mapError(orExpired)
-      )
+      // Retries stay within the time limits: a limit that expires during an attempt makes its
+      // failure the (final) TimeoutError, and one that expires while waiting to retry ends
+      // the wait.
+      const response = yield* transport.retrying(
+        transport.executeScoped(request).pipe(Scope.extend(requestScope), Effect.mapError(orExpired)),
+        { operation: span.name, idempotent: options?.idempotent ?? idempotentByMethod(method) }
+      ).pipe(Effect.withParentSpan(operation), Effect.raceFirst(Deferred.await(expiredBeforeHeaders)))
       watch.headersReceived = true
       watch.lastActivity = clock.unsafeCurrentTimeMillis()
       const url = describeUrl(response.request.url)

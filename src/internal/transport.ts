@@ -10,10 +10,12 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { type Duration, Effect, Either, ParseResult, Schema, type Scope } from "effect"
 import * as LettaError from "../LettaError.js"
+import * as Retry from "../Retry.js"
 import type * as Streaming from "../Streaming.js"
 import { makeDecoder } from "./fastDecode.js"
 import { describeUrl, fromResponse, readBounded } from "./httpErrors.js"
 import { type PathTemplate, render } from "./path.js"
+import * as RetryPolicy from "./retry.js"
 import { clip, maxDescriptionChars } from "./text.js"
 
 /** A query value; arrays become repeated keys (`a=1&a=2`), which is what FastAPI reads. */
@@ -31,6 +33,12 @@ export interface JsonRequest<A, I> {
   readonly body?: unknown
   /** The `Accept` header (default `application/json`). */
   readonly accept?: string | undefined
+  /**
+   * Whether sending the request twice does no more than sending it once, so that it may be
+   * retried after any transient failure. Defaults to true for GET and DELETE and false
+   * otherwise: a request that is not idempotent is only retried when it never left.
+   */
+  readonly idempotent?: boolean | undefined
   readonly response: Schema.Schema<A, I>
 }
 
@@ -57,7 +65,18 @@ export interface Transport {
   readonly executeScoped: (
     request: HttpClientRequest.HttpClientRequest
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, LettaError.LettaError, Scope.Scope>
+  /**
+   * Runs `attempt` again after the failures the current retry policy allows: any transient
+   * one when `idempotent`, else only those where the request never left (see `Retry`).
+   */
+  readonly retrying: <A, R>(
+    attempt: Effect.Effect<A, LettaError.LettaError, R>,
+    options: { readonly operation: string; readonly idempotent: boolean }
+  ) => Effect.Effect<A, LettaError.LettaError, R>
 }
+
+/** GET and DELETE are idempotent by definition; anything else must say so. */
+export const idempotentByMethod = (method: string): boolean => method === "GET" || method === "DELETE"
 
 /** Success bodies larger than this are refused rather than buffered. */
 export const maxResponseBytes = 64 * 1024 * 1024
@@ -95,6 +114,25 @@ const describeCause = (cause: unknown): string => {
   return clip(parts.join(": "), maxDescriptionChars)
 }
 
+/**
+ * Whether a client failure happened while connecting, so the request was never written: a
+ * Node system error from `connect` (refused, unreachable, timed out) or `getaddrinfo` (the
+ * name did not resolve), or undici's connect timeout, anywhere in the cause chain (fetch
+ * wraps it in a `TypeError`). Several addresses tried in turn fail together as an
+ * `AggregateError`, which counts only if each of them does. Anything else, a reset or a
+ * socket closed by the server included, may come after the request was sent.
+ */
+export const failedToConnect = (cause: unknown): boolean => {
+  let current: unknown = cause
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const { code, syscall, errors } = current as { code?: unknown; syscall?: unknown; errors?: unknown }
+    if (syscall === "connect" || syscall === "getaddrinfo" || code === "UND_ERR_CONNECT_TIMEOUT") return true
+    if (Array.isArray(errors) && errors.length > 0) return errors.every(failedToConnect)
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return false
+}
+
 /** Maps a failure of the underlying client; a status error a custom client raised is read like any other. */
 const fromClientError = (
   error: HttpClientError.HttpClientError
@@ -108,7 +146,12 @@ const fromClientError = (
   }
   return error.reason === "Transport"
     ? Effect.fail(
-      new LettaError.TransportError({ method, url, phase: "request", description: describeCause(error.cause ?? error.message) })
+      new LettaError.TransportError({
+        method,
+        url,
+        phase: failedToConnect(error.cause) ? "connect" : "request",
+        description: describeCause(error.cause ?? error.message)
+      })
     )
     : Effect.fail(
       new LettaError.InvalidRequestError({ operation: `${method} ${url}`, description: error.message })
@@ -148,6 +191,8 @@ export interface TransportOptions {
   readonly timeout: Duration.Duration
   /** The default stream time limits. */
   readonly streamTimeouts: Streaming.Timeouts | undefined
+  /** The client's retry policy, which a call's `Retry.withPolicy` refines. */
+  readonly retry: RetryPolicy.Resolved
 }
 
 /** @internal */
@@ -186,24 +231,45 @@ export const make = (httpClient: HttpClient.HttpClient, options: TransportOption
   const scopedClient = HttpClient.withScope(httpClient)
   const executeScoped = (request: HttpClientRequest.HttpClientRequest) => checked(scopedClient.execute(request))
 
+  const retrying = <A, R>(
+    attempt: Effect.Effect<A, LettaError.LettaError, R>,
+    { idempotent, operation }: { readonly operation: string; readonly idempotent: boolean }
+  ) =>
+    Effect.flatMap(Retry.CurrentPolicy, (override) =>
+      Either.match(RetryPolicy.resolve(override, options.retry), {
+        onLeft: (description) =>
+          Effect.fail(new LettaError.InvalidRequestError({ operation, description: `retry policy: ${description}` })),
+        onRight: (policy) =>
+          policy.maxAttempts === 1
+            ? attempt
+            : Effect.retry(
+              attempt,
+              RetryPolicy.schedule(policy, idempotent ? RetryPolicy.isTransient : RetryPolicy.neverSent)
+            )
+      }))
+
   const json = <A, I>(request: JsonRequest<A, I>) =>
     Effect.flatMap(buildRequest(request), (built) =>
-      execute(built).pipe(
-        Effect.flatMap((response) => decodeJsonBody(response, request.response)),
-        // Interrupting the request aborts it and closes its connection.
-        Effect.timeoutFail({
-          duration: options.timeout,
-          onTimeout: () =>
-            new LettaError.TimeoutError({
-              method: built.method,
-              url: describeUrl(built.url),
-              limit: "total",
-              timeout: options.timeout
-            })
-        })
+      retrying(
+        execute(built).pipe(
+          Effect.flatMap((response) => decodeJsonBody(response, request.response)),
+          // Each attempt has the whole limit. Interrupting the request aborts it and closes
+          // its connection.
+          Effect.timeoutFail({
+            duration: options.timeout,
+            onTimeout: () =>
+              new LettaError.TimeoutError({
+                method: built.method,
+                url: describeUrl(built.url),
+                limit: "total",
+                timeout: options.timeout
+              })
+          })
+        ),
+        { operation: request.operation, idempotent: request.idempotent ?? idempotentByMethod(request.method) }
       ))
 
-  return { httpClient, streamTimeouts: options.streamTimeouts, buildRequest, json, execute, executeScoped }
+  return { httpClient, streamTimeouts: options.streamTimeouts, buildRequest, json, execute, executeScoped, retrying }
 }
 
 /**

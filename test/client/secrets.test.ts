@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as HttpClient from "@effect/platform/HttpClient"
-import { Cause, ConfigProvider, Effect, Exit, Layer, Logger, LogLevel, Redacted, Stream } from "effect"
+import { Cause, Config, ConfigProvider, Effect, Exit, Layer, Logger, LogLevel, Redacted, Stream } from "effect"
 import { LettaClient } from "effect-letta"
 import { LettaTestServer } from "effect-letta/testing"
 import { inspect } from "node:util"
@@ -40,7 +40,9 @@ for (const http of httpClients) {
           LettaClient.layer({
             baseUrl,
             apiKey: Redacted.make(key),
-            headers: { "x-extra-secret": Redacted.make(headerSecret), "x-plain": "visible" }
+            headers: { "x-extra-secret": Redacted.make(headerSecret), "x-plain": "visible" },
+            // Retries without waiting, so that their logs and span events are checked too.
+            retry: { initialDelay: 0 }
           }).pipe(Layer.provide(http.layer))
         const outputs: Array<string> = []
         const observe = <A, E>(effect: Effect.Effect<A, E, LettaClient.LettaClient>, key = apiKey, baseUrl?: string) =>
@@ -101,6 +103,8 @@ for (const http of httpClients) {
         // The checks are not vacuous: errors, logs and the HTTP spans were all captured.
         expect(haystack).toContain("AuthenticationError")
         expect(logs.length).toBeGreaterThan(5)
+        expect(haystack).toContain("retrying in 0ms (attempt 2 of 3)")
+        expect(spans.some((span) => span.events.some((event) => event.name === "letta.retry"))).toBe(true)
         expect(spans.some((span) => span.attributes.has("http.request.header.authorization"))).toBe(true)
         expect(spans.some((span) => span.attributes.get("http.request.header.x-plain") === "visible")).toBe(true)
         expect(spans.some((span) => span.exit && Exit.isFailure(span.exit) && span.name.startsWith("http.client")))
@@ -130,7 +134,10 @@ for (const http of httpClients) {
           ["LETTA_API_KEY", apiKey],
           ["LETTA_CUSTOM_HEADERS", `X-BARE-PASSWORD: password ${headerSecret}`]
         ])
-        const layer = LettaClient.layerConfig({ transformClient: chatty }).pipe(Layer.provide(http.layer))
+        // One attempt, so the hook logs exactly one request and its failure.
+        const layer = LettaClient.layerConfig({ transformClient: chatty, retry: Config.succeed(false) }).pipe(
+          Layer.provide(http.layer)
+        )
         yield* server.injectFault(LettaTestServer.destroy({ path: /runs/ }))
         const exit = yield* Effect.flatMap(LettaClient.LettaClient, (client) => client.runs.listPage()).pipe(
           Effect.provide(layer),

@@ -84,7 +84,12 @@ for (const http of httpClients) {
         expect(Exit.isSuccess(quiet.exit)).toBe(true)
         expect(quiet.types).toEqual(["reasoning_message", "assistant_message", "stop_reason", "usage_statistics"])
         const [request] = yield* server.requests
-        expect(JSON.parse(request.body)).toEqual({ input: "hi", streaming: true, include_pings: true })
+        // `input` goes out as the user message the server would make of it, with an otid.
+        expect(JSON.parse(request.body)).toEqual({
+          messages: [{ type: "message", role: "user", content: "hi", otid: expect.stringMatching(/^[0-9a-f-]{36}$/) }],
+          streaming: true,
+          include_pings: true
+        })
         expect(request.headers.accept).toBe("text/event-stream")
         const loud = yield* collect(client.agents.messages.stream(agent.id, { input: "hi" }, { includePings: true }))
         expect(loud.types[0]).toBe("ping")
