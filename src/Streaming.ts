@@ -76,8 +76,11 @@ export interface StreamOptions {
   /**
    * When the consumer stops before the stream has ended (interruption, `Stream.take`, a
    * closed scope), also ask the server to cancel the run; a dropped connection alone does
-   * not stop it. Best effort: bounded by {@link cancelTimeout}, and a failure is logged,
-   * not raised. Default false.
+   * not stop it. Only once the run is known, from the first event (pings are read for it
+   * even when not delivered): a consumer gone before that cancels nothing. Agents' streams
+   * and `runs.stream` cancel that run; a conversation's stream cancels the conversation's
+   * runs, which is that run since a conversation runs one at a time. Best effort: bounded
+   * by {@link cancelTimeout}, and a failure is logged, not raised. Default false.
    */
   readonly cancelOnInterrupt?: boolean | undefined
 }
