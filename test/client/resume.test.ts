@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Schedule, type Stream, TestClock } from "effect"
 import { LettaClient, type LettaError, type Schemas } from "effect-letta"
-import { agentId, assistant, collect, done, failureOf, frame, ping, runId, stop, usage } from "../support/frames.js"
+import { agentId, assistant, collect, done, errorEvent, failureOf, frame, ping, runId, stop, usage } from "../support/frames.js"
 import { type Exchange, makeSseServer } from "../support/sseServer.js"
 import { httpClients } from "./harness.js"
 
@@ -214,19 +214,7 @@ for (const http of httpClients) {
         for (let i = 0; i < 50; i++) yield* realTick
         first.destroy()
         const resumed = yield* nextRequest(server)
-        resumed.write(
-          stop("llm_api_error") +
-            `event: error\ndata: ${
-              JSON.stringify({
-                message_type: "error_message",
-                run_id: runId,
-                error_type: "internal_error",
-                message: "An error occurred",
-                detail: "boom",
-                seq_id: 4
-              })
-            }\n\n`
-        )
+        resumed.write(stop("llm_api_error") + errorEvent(4))
         const result = yield* Fiber.join(fiber)
         const error = failureOf(result.exit) as LettaError.StreamError
         expect([error._tag, error.errorType, error.runId]).toEqual(["StreamError", "internal_error", runId])

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Context, Duration, Effect, Either, Exit, Fiber, Layer, Logger, Schedule, Scope, Stream, TestClock } from "effect"
 import { LettaClient, type LettaError } from "effect-letta"
 import { LettaTestServer } from "effect-letta/testing"
-import { agentId, assistant, collect, done, failureOf, frame, message, ping, runId, stop, usage } from "../support/frames.js"
+import { agentId, assistant, collect, done, errorEvent, failureOf, frame, message, ping, runId, stop, usage } from "../support/frames.js"
 import { makeSseServer } from "../support/sseServer.js"
 import { httpClients, serverAndClient, services } from "./harness.js"
 
@@ -75,19 +75,7 @@ for (const http of httpClients) {
 
     it.effect("event: error fails the stream after delivering everything before it, in both shapes", () =>
       Effect.gen(function*() {
-        const letta = yield* cannedStream(
-          assistant("partial") + stop("llm_api_error") +
-            `event: error\ndata: ${
-              JSON.stringify({
-                message_type: "error_message",
-                run_id: runId,
-                error_type: "internal_error",
-                message: "An error occurred",
-                detail: "boom",
-                seq_id: null
-              })
-            }\n\n`
-        )
+        const letta = yield* cannedStream(assistant("partial") + stop("llm_api_error") + errorEvent())
         const first = yield* collect(letta.client.agents.messages.stream(letta.agent.id, { input: "x" }))
         expect(first.types).toEqual(["assistant_message", "stop_reason"])
         const error = failureOf(first.exit) as LettaError.StreamError

@@ -29,6 +29,18 @@ export const assistant = (text: string, seq: number | null = null) => message("a
 export const stop = (reason: string) => frame({ message_type: "stop_reason", stop_reason: reason })
 export const usage = frame({ message_type: "usage_statistics", completion_tokens: 1, prompt_tokens: 2, total_tokens: 3 })
 export const done = "data: [DONE]\n\n"
+/** `event: error` with a `LettaErrorMessage`, as the server ends a failed turn. */
+export const errorEvent = (seq: number | null = null) =>
+  `event: error\ndata: ${
+    JSON.stringify({
+      message_type: "error_message",
+      run_id: runId,
+      error_type: "internal_error",
+      message: "An error occurred",
+      detail: "boom",
+      seq_id: seq
+    })
+  }\n\n`
 
 /** Everything a stream delivered, and how it ended. */
 export const collect = <E>(stream: Stream.Stream<Schemas.LettaStreamingMessage, E>) =>
