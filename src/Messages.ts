@@ -52,7 +52,9 @@ export interface MessagesApi {
    * `stream_tokens: true` (see `Accumulator` to merge them). The stream ends after `[DONE]`,
    * and fails with a `StreamError` for `event: error`, a `StreamCancelledError` when the run
    * is cancelled, and a `StreamTruncatedError` when it stops without a terminal event.
-   * Interrupting it aborts the request.
+   * With `background: true`, a connection that drops is resumed from the last `seq_id`
+   * instead (`options.resume`). Interrupting it aborts the request (and, with
+   * `options.cancelOnInterrupt`, cancels the run).
    */
   readonly stream: (
     agentId: string,

@@ -167,9 +167,9 @@ export interface RunsApi {
   /**
    * Reads a background run's stream (again) from after `request.starting_after` (default
    * 0: from its start), e.g. after a restart; find the runs to pick up with
-   * `runs.list({ active: true, background: true, agent_id })` (which lists async runs too:
-   * leave out those whose `metadata.run_type` is `send_message_async`). Ends like any stream, and
-   * resumes by itself when its connection drops (`options.resume`).
+   * `runs.list({ active: true, background: true, agent_id })`, which lists async runs too:
+   * leave out those whose `metadata.run_type` is `send_message_async`. Ends like any
+   * stream, and resumes by itself when its connection drops (`options.resume`).
    *
    * The run is read first (one `GET /v1/runs/{run_id}`, not repeated on resumes): a run
    * started with `createAsync` has no stream, and asking for one would hang until the
