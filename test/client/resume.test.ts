@@ -5,7 +5,7 @@
  * (retry delays, idle limits) runs on the TestClock.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Schedule, type Stream, TestClock } from "effect"
+import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Schedule, Stream, TestClock } from "effect"
 import { LettaClient, type LettaError, type Schemas } from "effect-letta"
 import { agentId, assistant, collect, done, errorEvent, failureOf, frame, ping, runId, stop, usage } from "../support/frames.js"
 import { type Exchange, makeSseServer } from "../support/sseServer.js"
@@ -63,17 +63,24 @@ for (const http of httpClients) {
         const client = yield* clientFor(server.url, options.timeouts)
         const stream = options.stream?.(client) ??
           client.agents.messages.stream(agentId, { input: "x", background: options.background ?? true })
-        const fiber = yield* Effect.fork(collect(stream))
+        const count = { n: 0 }
+        const fiber = yield* Effect.fork(collect(stream.pipe(Stream.tap(() => Effect.sync(() => count.n++)))))
         const first = yield* server.next
-        return { server, client, fiber, first }
+        /** Waits (in real time) until the caller has received `n` events in all. */
+        const delivered = (n: number) =>
+          Effect.gen(function*() {
+            for (let i = 0; i < 5_000 && count.n < n; i++) yield* realTick
+            expect(count.n, "events delivered").toBe(n)
+          })
+        return { server, client, fiber, first, delivered }
       })
 
     it.scoped("a dropped connection resumes after the last seq_id; a replay's repeats are dropped", () =>
       Effect.gen(function*() {
-        const { fiber, first, server } = yield* start()
+        const { delivered, fiber, first, server } = yield* start()
         expect(JSON.parse(first.body)).toMatchObject({ input: "x", background: true, include_pings: true })
         first.write(ping(1) + assistant("a", 2) + assistant("b", 3))
-        for (let i = 0; i < 50; i++) yield* realTick
+        yield* delivered(2)
         first.destroy()
         const resumed = yield* nextRequest(server)
         expect([resumed.method, resumed.path]).toEqual(["POST", resumePath])
@@ -87,9 +94,9 @@ for (const http of httpClients) {
 
     it.scoped("a body that ends without a terminal event, then the idle limit, each resume from where it was", () =>
       Effect.gen(function*() {
-        const { fiber, first, server } = yield* start({ timeouts: { idle: "30 seconds" } })
+        const { delivered, fiber, first, server } = yield* start({ timeouts: { idle: "30 seconds" } })
         first.write(ping(1) + assistant("a", 2))
-        for (let i = 0; i < 50; i++) yield* realTick
+        yield* delivered(1)
         first.end()
         const second = yield* nextRequest(server)
         expect(JSON.parse(second.body)).toEqual({ starting_after: 2, include_pings: true })
@@ -105,14 +112,15 @@ for (const http of httpClients) {
 
     it.scoped("events without a seq_id (stop_reason, usage) delivered before a drop are not delivered again", () =>
       Effect.gen(function*() {
-        const { fiber, first, server } = yield* start()
+        const { delivered, fiber, first, server } = yield* start()
         first.write(ping(1) + assistant("a", 2) + stop("end_turn"))
-        for (let i = 0; i < 50; i++) yield* realTick
+        yield* delivered(2)
         first.destroy()
         const second = yield* nextRequest(server)
         expect(JSON.parse(second.body).starting_after).toBe(2)
         // What the real server replays after seq 2: the stop reason (seq 3, not shown), usage, [DONE].
         second.write(stop("end_turn"))
+        // Whether or not the client read it before the drop, the outcome is the same.
         for (let i = 0; i < 50; i++) yield* realTick
         second.destroy()
         const third = yield* nextRequest(server)
@@ -126,28 +134,31 @@ for (const http of httpClients) {
 
     it.scoped("no seq_id seen: it resumes from 0 (sent, not left out) and keeps the first seq_id, 1", () =>
       Effect.gen(function*() {
-        const { fiber, first, server } = yield* start()
+        const { delivered, fiber, first, server } = yield* start({
+          stream: (client) =>
+            client.agents.messages.stream(agentId, { input: "x", background: true }, { includePings: true })
+        })
         // A run id, but no stored event yet.
         first.write(ping(null))
-        for (let i = 0; i < 50; i++) yield* realTick
+        yield* delivered(1)
         first.end()
         const second = yield* nextRequest(server)
         expect(JSON.parse(second.body)).toEqual({ starting_after: 0, include_pings: true })
         second.write(assistant("a", 1))
-        for (let i = 0; i < 50; i++) yield* realTick
+        yield* delivered(2)
         second.end()
         const third = yield* nextRequest(server)
         expect(JSON.parse(third.body)).toEqual({ starting_after: 1, include_pings: true })
         third.write(assistant("a", 1) + stop("end_turn") + done)
         const result = yield* Fiber.join(fiber)
-        expect(contents(result.items)).toEqual(["a", "stop_reason"])
+        expect(contents(result.items)).toEqual(["ping", "a", "stop_reason"])
       }))
 
     it.scoped("without a run id there is nothing to resume: the original error", () =>
       Effect.gen(function*() {
-        const { fiber, first, server } = yield* start()
+        const { delivered, fiber, first, server } = yield* start()
         first.write(stop("end_turn"))
-        for (let i = 0; i < 50; i++) yield* realTick
+        yield* delivered(1)
         first.end()
         const result = yield* Fiber.join(fiber)
         const error = failureOf(result.exit) as LettaError.StreamTruncatedError
@@ -157,14 +168,14 @@ for (const http of httpClients) {
 
     it.scoped("resume attempts that keep failing end with a typed error saying where the run was", () =>
       Effect.gen(function*() {
-        const { fiber, first, server } = yield* start({
+        const { delivered, fiber, first, server } = yield* start({
           stream: (client) =>
             client.agents.messages.stream(agentId, { input: "x", background: true }, {
               resume: Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(2)))
             })
         })
         first.write(ping(1) + assistant("a", 2))
-        for (let i = 0; i < 50; i++) yield* realTick
+        yield* delivered(1)
         first.destroy()
         for (let attempt = 0; attempt < 2; attempt++) {
           const resumed = yield* nextRequest(server)
@@ -186,7 +197,7 @@ for (const http of httpClients) {
 
     it.scoped("the schedule starts over whenever a resumed connection delivers something new", () =>
       Effect.gen(function*() {
-        const { fiber, first, server } = yield* start({
+        const { delivered, fiber, first, server } = yield* start({
           stream: (client) =>
             client.agents.messages.stream(agentId, { input: "x", background: true }, {
               resume: Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(1)))
@@ -197,7 +208,7 @@ for (const http of httpClients) {
           const exchange = seq === 2 ? first : yield* nextRequest(server)
           if (seq > 2) expect(JSON.parse(exchange.body).starting_after).toBe(seq - 1)
           exchange.write(assistant(`m${seq}`, seq))
-          for (let i = 0; i < 50; i++) yield* realTick
+          yield* delivered(seq - 1)
           exchange.destroy()
         }
         const last = yield* nextRequest(server)
@@ -209,9 +220,9 @@ for (const http of httpClients) {
 
     it.scoped("event: error after a resume fails the stream with the server's error, and is not resumed", () =>
       Effect.gen(function*() {
-        const { fiber, first, server } = yield* start()
+        const { delivered, fiber, first, server } = yield* start()
         first.write(ping(1) + assistant("a", 2))
-        for (let i = 0; i < 50; i++) yield* realTick
+        yield* delivered(1)
         first.destroy()
         const resumed = yield* nextRequest(server)
         resumed.write(stop("llm_api_error") + errorEvent(4))
@@ -224,9 +235,9 @@ for (const http of httpClients) {
 
     it.scoped("a foreground stream is never resumed", () =>
       Effect.gen(function*() {
-        const { fiber, first, server } = yield* start({ background: false })
+        const { delivered, fiber, first, server } = yield* start({ background: false })
         first.write(ping(null) + assistant("a"))
-        for (let i = 0; i < 50; i++) yield* realTick
+        yield* delivered(1)
         first.destroy()
         const error = failureOf((yield* Fiber.join(fiber)).exit) as LettaError.StreamTruncatedError
         expect([error._tag, error.runId]).toEqual(["StreamTruncatedError", runId])
@@ -235,11 +246,11 @@ for (const http of httpClients) {
 
     it.scoped("resume: false leaves a background stream's drop to the caller, with where to resume", () =>
       Effect.gen(function*() {
-        const { fiber, first, server } = yield* start({
+        const { delivered, fiber, first, server } = yield* start({
           stream: (client) => client.agents.messages.stream(agentId, { input: "x", background: true }, { resume: false })
         })
         first.write(ping(1) + assistant("a", 2))
-        for (let i = 0; i < 50; i++) yield* realTick
+        yield* delivered(1)
         first.end()
         const error = failureOf((yield* Fiber.join(fiber)).exit) as LettaError.StreamTruncatedError
         expect([error._tag, error.runId, error.seqId]).toEqual(["StreamTruncatedError", runId, 2])
@@ -248,13 +259,13 @@ for (const http of httpClients) {
 
     it.scoped("pings asked for are delivered, keep-alives included, but a replayed first ping is not", () =>
       Effect.gen(function*() {
-        const { fiber, first, server } = yield* start({
+        const { delivered, fiber, first, server } = yield* start({
           stream: (client) =>
             client.conversations.messages.stream("conv-1", { input: "x", background: true }, { includePings: true })
         })
         expect(first.path).toBe("/v1/conversations/conv-1/messages")
         first.write(ping(1) + assistant("a", 2) + ping(2))
-        for (let i = 0; i < 50; i++) yield* realTick
+        yield* delivered(3)
         first.destroy()
         const resumed = yield* nextRequest(server)
         expect([resumed.path, JSON.parse(resumed.body)]).toEqual([resumePath, { starting_after: 2, include_pings: true }])
