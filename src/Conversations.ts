@@ -10,10 +10,12 @@
  * @since 0.1.0
  */
 import { Effect, Schema, Stream } from "effect"
+import { cancelConversationRuns } from "./internal/cancel.js"
 import { settings as streamSettings, streamMessages } from "./internal/lettaStream.js"
 import { stampSend, withOtids } from "./internal/otids.js"
 import { clientSideTypeFilter, first, last, messageIdOf, newestFirst, walk } from "./internal/paging.js"
 import { path } from "./internal/path.js"
+import { sendResume, supervise } from "./internal/resume.js"
 import { encodeInput, type Transport } from "./internal/transport.js"
 import type * as LettaError from "./LettaError.js"
 import { Conversation, CreateConversation } from "./schema/conversations.js"
@@ -21,7 +23,9 @@ import { LettaMessage } from "./schema/messages.js"
 import type { LettaStreamingMessage } from "./schema/messages.js"
 import { ConversationCancelParams, ConversationMessageListParams } from "./schema/params.js"
 import { ConversationMessageRequest, type ConversationMessageRequestEncoded } from "./schema/requests.js"
-import { CancelRunsResponse, LettaResponse } from "./schema/responses.js"
+import type { CancelRunsResponse } from "./schema/responses.js"
+import { LettaResponse } from "./schema/responses.js"
+import * as Runs from "./Runs.js"
 import type * as Streaming from "./Streaming.js"
 
 /**
@@ -43,6 +47,22 @@ export interface CreateRequest
 export interface StreamRequest extends Omit<ConversationMessageRequestEncoded, "streaming"> {}
 
 /**
+ * Options of a streaming send to a conversation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamOptions extends Streaming.StreamOptions {
+  /**
+   * What to do when the conversation is busy with another run (a `ConflictError` with
+   * reason `conversation_busy`): fail (`"fail"`, the default), or stream that run instead,
+   * from its start (`"attach"`, through `runs.stream`). A busy run that has no stream to
+   * read (one streamed in the foreground) still fails with the `ConflictError`.
+   */
+  readonly onBusy?: "fail" | "attach" | undefined
+}
+
+/**
  * The operations on a conversation's messages.
  *
  * @since 0.1.0
@@ -60,16 +80,16 @@ export interface ConversationMessagesApi {
   ) => Effect.Effect<LettaResponse, LettaError.LettaError>
   /**
    * Sends a message and streams the turn; the same end-of-stream rules as
-   * `agents.messages.stream`. Messages get `otid`s, made once per call. With
-   * `background: true` the server deduplicates a repeated send by those otids (it answers
-   * with the first attempt's run, replayed from its start), so the request is retried after
-   * any transient failure before the stream starts; otherwise only when it never left the
-   * client.
+   * `agents.messages.stream`, and with `background: true` the same resuming. Messages get
+   * `otid`s, made once per call. With `background: true` the server deduplicates a repeated
+   * send by those otids (it answers with the first attempt's run, replayed from its start),
+   * so the request is retried after any transient failure before the stream starts;
+   * otherwise only when it never left the client.
    */
   readonly stream: (
     conversationId: string,
     request: StreamRequest,
-    options?: Streaming.StreamOptions | undefined
+    options?: StreamOptions | undefined
   ) => Stream.Stream<LettaStreamingMessage, LettaError.LettaError>
   /**
    * Every message of the conversation, across pages, in `params.order` (default `desc`:
@@ -145,14 +165,7 @@ export const make = (transport: Transport): ConversationsApi => {
   const cancel = Effect.fn("Conversations.cancel")(function*(conversationId: string, params?: ConversationCancelParams) {
     yield* Effect.annotateCurrentSpan("letta.conversation_id", conversationId)
     const query = yield* encodeInput("Conversations.cancel", ConversationCancelParams, params ?? {})
-    return yield* transport.json({
-      operation: "Conversations.cancel",
-      method: "POST",
-      path: path`/v1/conversations/${conversationId}/cancel`,
-      query,
-      idempotent: true,
-      response: CancelRunsResponse
-    })
+    return yield* cancelConversationRuns(transport, "Conversations.cancel", conversationId, query)
   })
 
   const createMessage = Effect.fn("Conversations.messages.create")(
@@ -173,7 +186,15 @@ export const make = (transport: Transport): ConversationsApi => {
     }
   )
 
-  const stream = (conversationId: string, request: StreamRequest, options?: Streaming.StreamOptions) =>
+  const runs = Runs.make(transport)
+  // The busy run is streamed from its start; one that has no stream to read leaves the
+  // conflict as it was.
+  const attach = (conflict: LettaError.ConflictError, runId: string, options: StreamOptions | undefined) =>
+    runs.stream(runId, { starting_after: 0 }, options).pipe(
+      Stream.catchTag("RunNotStreamableError", () => Stream.fail(conflict))
+    )
+
+  const stream = (conversationId: string, request: StreamRequest, options?: StreamOptions) =>
     Effect.gen(function*() {
       const operation = "Conversations.messages.stream"
       const { body, otids } = yield* withOtids(
@@ -186,15 +207,32 @@ export const make = (transport: Transport): ConversationsApi => {
         body: { include_pings: true, ...body },
         accept: "text/event-stream"
       })
-      return streamMessages(
+      // The conversation has one run at a time, so cancelling its runs cancels this one.
+      const agentId = body.agent_id ?? undefined
+      const sent = supervise({
         transport,
-        built,
-        streamSettings(transport.streamTimeouts, options),
-        { name: operation, attributes: { "letta.conversation_id": conversationId, "letta.otids": otids } },
-        // The server maps these otids to the run it starts and answers a repeat with that
-        // run's stream (PROTOCOL.md §10); only background runs have a stream to replay.
-        { idempotent: body.background === true }
-      )
+        settings: streamSettings(transport.streamTimeouts, options),
+        first: (settings) =>
+          streamMessages(
+            transport,
+            built,
+            settings,
+            { name: operation, attributes: { "letta.conversation_id": conversationId, "letta.otids": otids } },
+            // The server maps these otids to the run it starts and answers a repeat with that
+            // run's stream (PROTOCOL.md §10); only background runs have a stream to replay.
+            { idempotent: body.background === true }
+          ),
+        resume: sendResume(body, options),
+        cancel: options?.cancelOnInterrupt === true
+          ? () => cancelConversationRuns(transport, "Conversations.cancel", conversationId, { agent_id: agentId })
+          : undefined
+      })
+      return options?.onBusy === "attach"
+        ? Stream.catchTag(sent, "ConflictError", (conflict) =>
+          conflict.reason === "conversation_busy" && conflict.runId !== undefined
+            ? attach(conflict, conflict.runId, options)
+            : Stream.fail(conflict))
+        : sent
     }).pipe(Stream.unwrap)
 
   const fetchPage = (operation: string, conversationId: string, query: ConversationMessageListParams) =>

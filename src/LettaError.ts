@@ -7,6 +7,7 @@
  */
 import { Duration, Schema } from "effect"
 import { clip } from "./internal/text.js"
+import { Run } from "./schema/runs.js"
 
 /**
  * The `{"error": {...}}` envelope the server uses for LLM provider failures (PROTOCOL.md §6).
@@ -250,12 +251,32 @@ export class RateLimitError extends Schema.TaggedError<RateLimitError>()("RateLi
 }
 
 /**
- * 5xx: the server (or a proxy in front of it) failed.
+ * What a 5xx is about, where the server says: `no_stream_storage` is a 503 from a server
+ * without Redis, which cannot run `background: true` streams or resume them (send without
+ * `background` instead); anything else is `other`.
  *
  * @since 0.1.0
  * @category http errors
  */
-export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", httpErrorFields) {
+export const ServerErrorReason = Schema.Literal("no_stream_storage", "other")
+
+/**
+ * @since 0.1.0
+ * @category http errors
+ */
+export type ServerErrorReason = typeof ServerErrorReason.Type
+
+/**
+ * 5xx: the server (or a proxy in front of it) failed. `reason` tells a server that cannot
+ * keep background streams from other failures.
+ *
+ * @since 0.1.0
+ * @category http errors
+ */
+export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
+  ...httpErrorFields,
+  reason: Schema.optionalWith(ServerErrorReason, { default: () => "other" })
+}) {
   override get message() {
     return describe(this)
   }
@@ -356,17 +377,28 @@ export class StreamTruncatedError extends Schema.TaggedError<StreamTruncatedErro
   runId: Schema.optional(Schema.String),
   seqId: Schema.optional(Schema.Number),
   /** How it ended: absent for a clean end of the body, else why the connection dropped. */
-  description: Schema.optional(Schema.String)
+  description: Schema.optional(Schema.String),
+  /**
+   * For a background stream: how many resumes were tried before giving up (`description`
+   * says why the last one failed). `runs.stream(runId, { starting_after: seqId })` can
+   * still pick it up later.
+   */
+  resumeAttempts: Schema.optional(Schema.Int)
 }) {
   override get message() {
     const where = [
       this.runId === undefined ? undefined : `run ${this.runId}`,
       this.seqId === undefined ? undefined : `last seq_id ${this.seqId}`
     ].filter((part) => part !== undefined)
-    const how = this.description === undefined ? "ended" : `was cut off (${this.description})`
+    const resumes = this.resumeAttempts === undefined
+      ? ""
+      : `; ${this.resumeAttempts} resume attempts failed, the last with: ${this.description ?? "no reason given"}`
+    const how = this.description === undefined || this.resumeAttempts !== undefined
+      ? "ended"
+      : `was cut off (${this.description})`
     return `the stream from ${this.method} ${this.url} ${how} without a terminal event${
       where.length === 0 ? "" : ` (${where.join(", ")})`
-    }`
+    }${resumes}`
   }
 }
 
@@ -390,6 +422,69 @@ export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutErr
   override get message() {
     const what = this.limit === "total" ? "did not complete" : this.limit === "headers" ? "sent no response headers" : "went silent"
     return `${this.method} ${this.url} ${what} within ${Duration.format(this.timeout)}`
+  }
+}
+
+/**
+ * Why a run was ended: its `metadata.error` (a string, or `{"error": LettaErrorMessage}`),
+ * else its stop reason and status.
+ */
+const runFailure = (run: Run): string => {
+  const error = run.metadata?.error
+  const said = typeof error === "string"
+    ? error
+    : typeof error === "object" && error !== null
+    ? (typeof (error as { error?: { message?: unknown } }).error?.message === "string"
+      ? (error as { error: { message: string } }).error.message
+      : JSON.stringify(error))
+    : undefined
+  const state = `stop reason ${run.stop_reason ?? "none"}, status ${run.status}`
+  return said === undefined ? state : `${clip(said, 300)} (${state})`
+}
+
+/**
+ * A run ended unsuccessfully: an error stop reason (`error`, `llm_api_error`,
+ * `invalid_tool_call`, …), even on a run whose status is `completed`, or the status
+ * `failed`. `run` is the run as last read.
+ *
+ * @since 0.1.0
+ * @category run errors
+ */
+export class RunFailedError extends Schema.TaggedError<RunFailedError>()("RunFailedError", { run: Run }) {
+  override get message() {
+    return `run ${this.run.id} failed: ${runFailure(this.run)}`
+  }
+}
+
+/**
+ * A run was cancelled before it finished. `run` is the run as last read.
+ *
+ * @since 0.1.0
+ * @category run errors
+ */
+export class RunCancelledError extends Schema.TaggedError<RunCancelledError>()("RunCancelledError", { run: Run }) {
+  override get message() {
+    return `run ${this.run.id} was cancelled`
+  }
+}
+
+/**
+ * The run has no stream to read, so it was not asked for one: `async_run` for a run started
+ * with `createAsync` (the server keeps no stream for those, and would hold the request open
+ * forever), `not_background` for a run streamed in the foreground. Wait for it with
+ * `runs.await`, then read `runs.messages`.
+ *
+ * @since 0.1.0
+ * @category run errors
+ */
+export class RunNotStreamableError extends Schema.TaggedError<RunNotStreamableError>()("RunNotStreamableError", {
+  runId: Schema.String,
+  reason: Schema.Literal("async_run", "not_background")
+}) {
+  override get message() {
+    return this.reason === "async_run"
+      ? `run ${this.runId} is an async run: it has no stream; wait for it with runs.await`
+      : `run ${this.runId} was not started in background mode, so its stream cannot be read again`
   }
 }
 
@@ -450,6 +545,9 @@ export type LettaError =
   | StreamError
   | StreamCancelledError
   | StreamTruncatedError
+  | RunFailedError
+  | RunCancelledError
+  | RunNotStreamableError
   | DecodeError
   | InvalidRequestError
 
@@ -470,6 +568,9 @@ const errorClasses = [
   StreamError,
   StreamCancelledError,
   StreamTruncatedError,
+  RunFailedError,
+  RunCancelledError,
+  RunNotStreamableError,
   DecodeError,
   InvalidRequestError
 ] as const

@@ -5,11 +5,13 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option, Schema, Stream } from "effect"
+import { Chunk, Effect, Option, Schema, Stream } from "effect"
+import { cancelAgentRuns } from "./internal/cancel.js"
 import { settings as streamSettings, streamMessages } from "./internal/lettaStream.js"
 import { stampSend, withOtids } from "./internal/otids.js"
 import { clientSideTypeFilter, first, last, messageIdOf, newestFirst, walk } from "./internal/paging.js"
 import { path } from "./internal/path.js"
+import { sendResume, supervise } from "./internal/resume.js"
 import { encodeInput, type Transport } from "./internal/transport.js"
 import type * as LettaError from "./LettaError.js"
 import { AgentState } from "./schema/agents.js"
@@ -28,7 +30,8 @@ import {
   ResetMessagesRequest
 } from "./schema/requests.js"
 import { CancelRunsResponse, CompactionResponse, LettaResponse } from "./schema/responses.js"
-import { Run } from "./schema/runs.js"
+import { Run, type UsageStatistics } from "./schema/runs.js"
+import * as Runs from "./Runs.js"
 import type * as Streaming from "./Streaming.js"
 
 /**
@@ -52,9 +55,11 @@ export interface MessagesApi {
    * `stream_tokens: true` (see `Accumulator` to merge them). The stream ends after `[DONE]`,
    * and fails with a `StreamError` for `event: error`, a `StreamCancelledError` when the run
    * is cancelled, and a `StreamTruncatedError` when it stops without a terminal event.
-   * Interrupting it aborts the request. Messages get `otid`s as with `create`, and the
-   * request is retried only when it never left the client (also with `background: true`:
-   * this endpoint does not deduplicate).
+   * With `background: true`, a connection that drops is resumed from the last `seq_id`
+   * instead (`options.resume`). Interrupting it aborts the request (and, with
+   * `options.cancelOnInterrupt`, cancels the run). Messages get `otid`s as with `create`,
+   * and the send itself is retried only when it never left the client (also with
+   * `background: true`: this endpoint does not deduplicate).
    */
   readonly stream: (
     agentId: string,
@@ -76,6 +81,16 @@ export interface MessagesApi {
     agentId: string,
     request: LettaAsyncRequestEncoded
   ) => Effect.Effect<Run, LettaError.LettaError>
+  /**
+   * Starts the turn as an async run, waits for it with `runs.await` (`options` as there),
+   * then reads the run's messages and usage. An error stop reason fails with
+   * `RunFailedError`, a cancellation with `RunCancelledError`.
+   */
+  readonly createAsyncAndAwait: (
+    agentId: string,
+    request: LettaAsyncRequestEncoded,
+    options?: Runs.AwaitOptions | undefined
+  ) => Effect.Effect<AsyncRunResult, LettaError.LettaError>
   /**
    * Every message of the history, across pages, in `params.order` (default `desc`:
    * newest first). `params.limit` sets the page size. Message types newer than this client
@@ -135,6 +150,19 @@ export interface MessagesApi {
  */
 export interface StreamRequest extends Omit<LettaStreamingRequestEncoded, "streaming"> {}
 
+/**
+ * What `createAsyncAndAwait` returns: the finished run, its messages (oldest first) and
+ * its token usage.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AsyncRunResult {
+  readonly run: Run
+  readonly messages: ReadonlyArray<LettaMessage>
+  readonly usage: UsageStatistics
+}
+
 const MessagePage = Schema.Array(LettaMessage)
 
 /**
@@ -173,9 +201,18 @@ export const make = (transport: Transport): MessagesApi => {
         body: { include_pings: true, ...body },
         accept: "text/event-stream"
       })
-      return streamMessages(transport, built, streamSettings(transport.streamTimeouts, options), {
-        name: operation,
-        attributes: { "letta.agent_id": agentId, "letta.otids": otids }
+      return supervise({
+        transport,
+        settings: streamSettings(transport.streamTimeouts, options),
+        first: (settings) =>
+          streamMessages(transport, built, settings, {
+            name: operation,
+            attributes: { "letta.agent_id": agentId, "letta.otids": otids }
+          }),
+        resume: sendResume(body, options),
+        cancel: options?.cancelOnInterrupt === true
+          ? (runId) => cancelAgentRuns(transport, "Messages.cancel", agentId, { run_ids: [runId] })
+          : undefined
       })
     }).pipe(Stream.unwrap)
 
@@ -192,6 +229,19 @@ export const make = (transport: Transport): MessagesApi => {
     yield* Effect.annotateCurrentSpan("letta.run_id", run.id)
     return run
   })
+
+  const runs = Runs.make(transport)
+  const createAsyncAndAwait = Effect.fn("Messages.createAsyncAndAwait")(
+    function*(agentId: string, request: LettaAsyncRequestEncoded, options?: Runs.AwaitOptions) {
+      const started = yield* createAsync(agentId, request)
+      const run = yield* runs.await(started.id, options)
+      const [messages, usage] = yield* Effect.all([
+        Effect.map(Stream.runCollect(runs.messages(run.id)), Chunk.toReadonlyArray),
+        runs.usage(run.id)
+      ])
+      return { run, messages, usage }
+    }
+  )
 
   const fetchPage = (operation: string, agentId: string, query: MessageListParams) =>
     transport.json({
@@ -238,14 +288,7 @@ export const make = (transport: Transport): MessagesApi => {
     function*(agentId: string, request?: typeof CancelAgentRunRequest.Encoded) {
       yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)
       const body = yield* encodeInput("Messages.cancel", CancelAgentRunRequest, request ?? {})
-      return yield* transport.json({
-        operation: "Messages.cancel",
-        method: "POST",
-        path: path`/v1/agents/${agentId}/messages/cancel`,
-        body,
-        idempotent: true,
-        response: CancelRunsResponse
-      })
+      return yield* cancelAgentRuns(transport, "Messages.cancel", agentId, body)
     }
   )
 
@@ -280,6 +323,7 @@ export const make = (transport: Transport): MessagesApi => {
     stream: streamVia("Messages.stream", "messages"),
     streamLegacy: streamVia("Messages.streamLegacy", "messages/stream"),
     createAsync,
+    createAsyncAndAwait,
     list,
     listPage,
     cancel,

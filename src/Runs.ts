@@ -1,17 +1,123 @@
 /**
- * Runs: one per agent turn. Read a run, list runs, and read a run's messages, steps and
- * usage. Reached as `client.runs`.
+ * Runs: one per agent turn. Read a run, list runs, read a run's messages, steps and usage,
+ * read a background run's stream again, and wait for a run to end. Reached as
+ * `client.runs`.
  *
  * @since 0.1.0
  */
-import { Effect, Schema, Stream } from "effect"
+import { Duration, Effect, Either, Schedule, Schema, Stream } from "effect"
+import { cancelAgentRuns, cancelQuietly } from "./internal/cancel.js"
+import { settings as streamSettings } from "./internal/lettaStream.js"
 import { last, messageIdOf, walk } from "./internal/paging.js"
 import { path } from "./internal/path.js"
-import { encodeInput, type Transport } from "./internal/transport.js"
+import { resumeSchedule, runStream, supervise } from "./internal/resume.js"
+import { clip } from "./internal/text.js"
+import { describeParseError, encodeInput, type Transport } from "./internal/transport.js"
 import * as LettaError from "./LettaError.js"
-import { LettaMessage } from "./schema/messages.js"
+import { LettaMessage, type LettaStreamingMessage } from "./schema/messages.js"
 import { RunListParams, RunMessageListParams, RunStepListParams } from "./schema/params.js"
-import { Run, Step, UsageStatistics } from "./schema/runs.js"
+import { RetrieveStreamRequest, type RetrieveStreamRequestEncoded } from "./schema/requests.js"
+import { Run, RunCallback, Step, UsageStatistics } from "./schema/runs.js"
+import type * as Streaming from "./Streaming.js"
+
+/**
+ * The body of `runs.stream`: where to start (`starting_after`, a `seq_id`; default 0, the
+ * whole stream) and how the server reads it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamRequest
+  extends Pick<RetrieveStreamRequestEncoded, "starting_after" | "include_pings" | "poll_interval" | "batch_size">
+{}
+
+/**
+ * How `runs.await` waits.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AwaitOptions {
+  /**
+   * When to read the run again, fed the run as last read (default
+   * {@link defaultAwaitSchedule}). A schedule that ends before the run does fails the wait
+   * with a `TimeoutError`.
+   */
+  readonly schedule?: Schedule.Schedule<unknown, Run> | undefined
+  /** Give up after this long with a `TimeoutError` (limit `total`). Default: no limit. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * When the caller is interrupted while waiting, also ask the server to cancel the run
+   * (best effort, bounded by `Streaming.cancelTimeout`, a failure only logged). A `timeout`
+   * is not an interruption: the run is left alone. Default false.
+   */
+  readonly cancelOnInterrupt?: boolean | undefined
+}
+
+/**
+ * The default polling of `runs.await`: at once, then after 250 ms, doubling up to every 5 s.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultAwaitSchedule: Schedule.Schedule<Duration.Duration> = Schedule.exponential("250 millis").pipe(
+  Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.seconds(5)))
+)
+
+const terminalStatuses: ReadonlySet<string> = new Set(["completed", "failed", "cancelled"])
+
+// Every stop reason the server maps to a failed run (`StopReasonType.run_status`). An
+// unknown newer one is not presumed an error: the status decides then.
+const errorStopReasons: ReadonlySet<string> = new Set([
+  "error",
+  "llm_api_error",
+  "invalid_llm_response",
+  "invalid_tool_call",
+  "no_tool_call",
+  "max_tokens_exceeded",
+  "context_window_overflow_in_system_prompt",
+  "insufficient_credits"
+])
+
+/**
+ * How a finished run ended, judged by its stop reason first: a `completed` run can carry
+ * `llm_api_error` (PROTOCOL.md §3).
+ */
+const outcome = (run: Run): Effect.Effect<Run, LettaError.RunFailedError | LettaError.RunCancelledError> =>
+  run.status === "cancelled" || run.stop_reason === "cancelled"
+    ? Effect.fail(new LettaError.RunCancelledError({ run }))
+    : run.status === "failed" || (run.stop_reason != null && errorStopReasons.has(run.stop_reason))
+    ? Effect.fail(new LettaError.RunFailedError({ run }))
+    : Effect.succeed(run)
+
+/**
+ * Decodes the JSON body the server POSTs to a run's `callback_url` (as text, or already
+ * parsed). Completion times are read as UTC; judge the outcome by
+ * `metadata.result.stop_reason`, as for a run. The server signs nothing: check the
+ * `run_id` against runs you started before trusting it.
+ *
+ * @since 0.1.0
+ * @category callbacks
+ */
+export const decodeCallback = (body: unknown): Effect.Effect<RunCallback, LettaError.DecodeError> =>
+  Effect.suspend(() => {
+    const fail = (description: string) =>
+      new LettaError.DecodeError({
+        method: "POST",
+        url: "callback_url",
+        description,
+        excerpt: clip(typeof body === "string" ? body : JSON.stringify(body) ?? String(body))
+      })
+    let json = body
+    if (typeof body === "string") {
+      try {
+        json = JSON.parse(body)
+      } catch (error) {
+        return Effect.fail(fail(`the callback body is not JSON (${String(error)})`))
+      }
+    }
+    return Schema.decodeUnknown(RunCallback)(json).pipe(Effect.mapError((error) => fail(describeParseError(error))))
+  })
 
 /**
  * The operations on `/v1/runs`.
@@ -58,9 +164,37 @@ export interface RunsApi {
   readonly usage: (runId: string) => Effect.Effect<UsageStatistics, LettaError.LettaError>
   /** Deletes the run. */
   readonly delete: (runId: string) => Effect.Effect<void, LettaError.LettaError>
+  /**
+   * Reads a background run's stream (again) from after `request.starting_after` (default
+   * 0: from its start), e.g. after a restart; find the runs to pick up with
+   * `runs.list({ active: true, background: true, agent_id })`, which lists async runs too:
+   * leave out those whose `metadata.run_type` is `send_message_async`. Ends like any
+   * stream, and resumes by itself when its connection drops (`options.resume`).
+   *
+   * The run is read first (one `GET /v1/runs/{run_id}`, not repeated on resumes): a run
+   * started with `createAsync` has no stream, and asking for one would hang until the
+   * server gives up, so it fails with `RunNotStreamableError` (`async_run`) without asking,
+   * as does a foreground run (`not_background`). A stream older than the server keeps them
+   * (3 h) fails with `GoneError`, a server without stream storage with `ServerError`
+   * (reason `no_stream_storage`).
+   */
+  readonly stream: (
+    runId: string,
+    request?: StreamRequest | undefined,
+    options?: Streaming.StreamOptions | undefined
+  ) => Stream.Stream<LettaStreamingMessage, LettaError.LettaError>
+  /**
+   * Polls the run until its status is terminal (`completed`, `failed` or `cancelled`) and
+   * returns it. An error stop reason fails with `RunFailedError`, even on a `completed`
+   * run; a cancelled run fails with `RunCancelledError`; both carry the run. Interrupting
+   * the caller stops the polling.
+   */
+  readonly await: (runId: string, options?: AwaitOptions | undefined) => Effect.Effect<Run, LettaError.LettaError>
 }
 
 const RunPage = Schema.Array(Run)
+// The resume endpoint's schema also lists `agent_id`, `run_id` and `otid`, which it ignores.
+const StreamRequestSchema = RetrieveStreamRequest.pick("starting_after", "include_pings", "poll_interval", "batch_size")
 const MessagePage = Schema.Array(LettaMessage)
 const StepPage = Schema.Array(Step)
 const idOf = (item: { readonly id: string }) => item.id
@@ -205,5 +339,75 @@ export const make = (transport: Transport): RunsApi => {
     })
   })
 
-  return { retrieve, list, listPage, messages, messagesPage, steps, stepsPage, usage, delete: delete_ }
+  const stream = (runId: string, request?: StreamRequest, options?: Streaming.StreamOptions) =>
+    Effect.gen(function*() {
+      const { starting_after, ...body } = yield* encodeInput("Runs.stream", StreamRequestSchema, request ?? {})
+      const run = yield* retrieve(runId)
+      if (run.metadata?.run_type === "send_message_async") {
+        return yield* new LettaError.RunNotStreamableError({ runId, reason: "async_run" })
+      }
+      if (run.background === false) return yield* new LettaError.RunNotStreamableError({ runId, reason: "not_background" })
+      const from = { runId, seqId: starting_after ?? 0 }
+      const resume = { include_pings: true, ...body }
+      const schedule = resumeSchedule(options)
+      return supervise({
+        transport,
+        settings: streamSettings(transport.streamTimeouts, options),
+        first: (settings) => runStream(transport, runId, { ...resume, starting_after: from.seqId }, settings),
+        resume: schedule === undefined ? undefined : { schedule, body: resume },
+        cancel: options?.cancelOnInterrupt === true
+          ? (id) => cancelAgentRuns(transport, "Messages.cancel", run.agent_id, { run_ids: [id] })
+          : undefined,
+        from
+      })
+    }).pipe(Stream.unwrap)
+
+  const await_ = Effect.fn("Runs.await")(function*(runId: string, options?: AwaitOptions) {
+    yield* Effect.annotateCurrentSpan("letta.run_id", runId)
+    let agentId: string | undefined
+    const read = Effect.tap(retrieve(runId), (run) => {
+      agentId = run.agent_id
+    })
+    const giveUp = (timeout: Duration.Duration) =>
+      new LettaError.TimeoutError({ method: "GET", url: `/v1/runs/${runId}`, limit: "total", timeout, runId })
+    const poll = Effect.gen(function*() {
+      const clock = yield* Effect.clock
+      const started = clock.unsafeCurrentTimeMillis()
+      const driver = yield* Schedule.driver(options?.schedule ?? defaultAwaitSchedule)
+      let run = yield* read
+      while (!terminalStatuses.has(run.status)) {
+        if (Either.isLeft(yield* Effect.either(driver.next(run)))) {
+          return yield* giveUp(Duration.millis(clock.unsafeCurrentTimeMillis() - started))
+        }
+        run = yield* read
+      }
+      return run
+    })
+    const limited = options?.timeout === undefined ? poll : Effect.suspend(() => {
+      const timeout = Duration.decode(options.timeout!)
+      return Effect.timeoutFail(poll, { duration: timeout, onTimeout: () => giveUp(timeout) })
+    })
+    const run = yield* (options?.cancelOnInterrupt === true
+      ? Effect.onInterrupt(limited, () =>
+        agentId === undefined
+          ? Effect.logWarning(`could not cancel run ${runId}: interrupted before the run was read`)
+          : cancelQuietly(runId, cancelAgentRuns(transport, "Messages.cancel", agentId, { run_ids: [runId] })))
+      : limited)
+    yield* Effect.annotateCurrentSpan("letta.stop_reason", run.stop_reason ?? "none")
+    return yield* outcome(run)
+  })
+
+  return {
+    retrieve,
+    list,
+    listPage,
+    messages,
+    messagesPage,
+    steps,
+    stepsPage,
+    usage,
+    delete: delete_,
+    stream,
+    await: await_
+  }
 }

@@ -1,10 +1,12 @@
 /**
  * Options shared by every streaming operation: which events to deliver, what to do with a
- * frame that does not decode, and the three time limits.
+ * frame that does not decode, the three time limits, resuming background streams, and
+ * cancelling the run when the consumer goes away.
  *
  * @since 0.1.0
  */
-import { Duration } from "effect"
+import { Duration, Schedule } from "effect"
+import type * as LettaError from "./LettaError.js"
 
 /**
  * The time limits of a stream. Each failure is a `TimeoutError` naming the limit, and
@@ -60,4 +62,47 @@ export interface StreamOptions {
   readonly timeouts?: Timeouts | undefined
   /** The largest event accepted, in characters (default 8 MiB). */
   readonly maxEventSize?: number | undefined
+  /**
+   * Background streams only (a send with `background: true`, and `runs.stream`): when the
+   * connection drops, the body ends without a terminal event, or the idle limit passes, the
+   * stream goes on from the last `seq_id` seen through `POST /v1/runs/{run_id}/stream`,
+   * skipping what was already delivered. The caller sees one stream. Attempts follow
+   * {@link defaultResumeSchedule} unless a `Schedule` is given here (its input is the
+   * error that ended the connection; it starts over once a resumed connection delivers
+   * something new); `false` turns resuming off. Foreground streams are never resumed: the
+   * server keeps nothing to resume them from.
+   */
+  readonly resume?: boolean | Schedule.Schedule<unknown, LettaError.LettaError> | undefined
+  /**
+   * When the consumer stops before the stream has ended (interruption, `Stream.take`, a
+   * closed scope), also ask the server to cancel the run; a dropped connection alone does
+   * not stop it. Only once the run is known, from the first event (pings are read for it
+   * even when not delivered): a consumer gone before that cancels nothing. Agents' streams
+   * and `runs.stream` cancel that run; a conversation's stream cancels the conversation's
+   * runs, which is that run since a conversation runs one at a time. Best effort: bounded
+   * by {@link cancelTimeout}, and a failure is logged, not raised. Default false.
+   */
+  readonly cancelOnInterrupt?: boolean | undefined
 }
+
+/**
+ * The default resume schedule: up to 8 attempts, the first after about 250 ms, doubling
+ * (with jitter) up to 10 s apart: about half a minute without any progress before giving
+ * up with a `StreamTruncatedError` that says where to pick up from.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultResumeSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("250 millis").pipe(
+  Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.seconds(10))),
+  Schedule.jittered,
+  Schedule.intersect(Schedule.recurs(8))
+)
+
+/**
+ * How long `cancelOnInterrupt` waits for the cancel request before giving up on it.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const cancelTimeout: Duration.Duration = Duration.seconds(5)

@@ -122,6 +122,13 @@ const conflictOf = (detail: unknown, body: unknown): {
   }
 }
 
+/**
+ * A server without Redis answers `background: true` and the stream-resume endpoints with
+ * this 503 (PROTOCOL.md §2); a user falls back to a foreground stream on it, not a retry.
+ */
+const serverErrorReason = (status: number, detail: unknown): LettaError.ServerErrorReason =>
+  status === 503 && typeof detail === "string" && /requires Redis/i.test(detail) ? "no_stream_storage" : "other"
+
 /** A URL fit for an error message: no credentials, query kept (it holds only list filters). */
 export const describeUrl = (url: string): string => {
   try {
@@ -188,7 +195,7 @@ export const fromResponse = (
         return new LettaError.RateLimitError(fields)
       default:
         return response.status >= 500 && response.status <= 599
-          ? new LettaError.ServerError(fields)
+          ? new LettaError.ServerError({ ...fields, reason: serverErrorReason(response.status, record?.detail) })
           : new LettaError.UnexpectedStatusError(fields)
     }
   })

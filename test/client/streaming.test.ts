@@ -1,42 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Context, Duration, Effect, Either, Exit, Fiber, Layer, Logger, Schedule, Scope, Stream, TestClock } from "effect"
-import { LettaClient, type LettaError, type Schemas } from "effect-letta"
+import { LettaClient, type LettaError } from "effect-letta"
 import { LettaTestServer } from "effect-letta/testing"
+import { agentId, assistant, collect, done, errorEvent, failureOf, frame, message, ping, runId, stop, usage } from "../support/frames.js"
 import { makeSseServer } from "../support/sseServer.js"
 import { httpClients, serverAndClient, services } from "./harness.js"
-
-const agentId = "agent-3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b00"
-const runId = "run-5b8e3a52-7d5c-4c1e-9f3a-2f1d6a0c9b11"
-
-/** A message frame as the server writes it. */
-const frame = (fields: Record<string, unknown>) => `data: ${JSON.stringify(fields)}\n\n`
-const message = (type: string, fields: Record<string, unknown>, seq: number | null = null) =>
-  frame({
-    id: "message-1",
-    date: "2026-08-01T12:00:00+00:00",
-    name: null,
-    message_type: type,
-    otid: "otid-1",
-    sender_id: null,
-    step_id: null,
-    is_err: null,
-    seq_id: seq,
-    run_id: runId,
-    ...fields
-  })
-const ping = (seq: number | null = null) => message("ping", {}, seq)
-const assistant = (text: string, seq: number | null = null) => message("assistant_message", { content: text }, seq)
-const stop = (reason: string) => frame({ message_type: "stop_reason", stop_reason: reason })
-const usage = frame({ message_type: "usage_statistics", completion_tokens: 1, prompt_tokens: 2, total_tokens: 3 })
-const done = "data: [DONE]\n\n"
-
-/** Everything a stream delivered, and how it ended. */
-const collect = <E>(stream: Stream.Stream<Schemas.LettaStreamingMessage, E>) =>
-  Effect.gen(function*() {
-    const items: Array<Schemas.LettaStreamingMessage> = []
-    const exit = yield* Stream.runForEach(stream, (item) => Effect.sync(() => items.push(item))).pipe(Effect.exit)
-    return { items, types: items.map((m) => m.message_type), exit }
-  })
 
 /** A stream with pings forked in the background, recording the types it delivers. */
 const forkRecordingTypes = (client: LettaClient.LettaClient["Type"]) =>
@@ -50,13 +18,6 @@ const forkRecordingTypes = (client: LettaClient.LettaClient["Type"]) =>
     )
     return { fiber, received }
   })
-
-const failureOf = <E>(exit: Exit.Exit<void, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("the stream succeeded")
-  const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-  if (failure === undefined) throw new Error(`not a plain failure: ${String(exit.cause)}`)
-  return failure
-}
 
 for (const http of httpClients) {
   describe(`streams over ${http.name}`, () => {
@@ -119,19 +80,7 @@ for (const http of httpClients) {
 
     it.effect("event: error fails the stream after delivering everything before it, in both shapes", () =>
       Effect.gen(function*() {
-        const letta = yield* cannedStream(
-          assistant("partial") + stop("llm_api_error") +
-            `event: error\ndata: ${
-              JSON.stringify({
-                message_type: "error_message",
-                run_id: runId,
-                error_type: "internal_error",
-                message: "An error occurred",
-                detail: "boom",
-                seq_id: null
-              })
-            }\n\n`
-        )
+        const letta = yield* cannedStream(assistant("partial") + stop("llm_api_error") + errorEvent())
         const first = yield* collect(letta.client.agents.messages.stream(letta.agent.id, { input: "x" }))
         expect(first.types).toEqual(["assistant_message", "stop_reason"])
         const error = failureOf(first.exit) as LettaError.StreamError
