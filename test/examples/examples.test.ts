@@ -45,4 +45,16 @@ describe("examples", () => {
         ""
       ])
     }))
+  it.live("async starts a run, polls it to the end and prints what it produced", () =>
+    Effect.gen(function*() {
+      const result = yield* runExample("async.ts")
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      expect(result.stdout.split("\n")).toEqual([
+        expect.stringMatching(/^run run-[0-9a-f-]{36}: completed \(end_turn\)$/),
+        "agent: You said: Summarise our last meeting",
+        expect.stringMatching(/^tokens used: \d+$/),
+        ""
+      ])
+    }))
 })
