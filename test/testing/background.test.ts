@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, TestClock } from "effect"
 import { LettaTestServer } from "effect-letta/testing"
+import type { SseConnection } from "./helpers.js"
 import { call, createAgent, eventually, openSse, turn, unknownRunId } from "./helpers.js"
 
 const done = "data: [DONE]\n\n"
@@ -47,7 +48,11 @@ const userMessages = (server: LettaTestServer.Service, conversationId: string) =
 const statusIs = (server: LettaTestServer.Service, runId: string, status: string) =>
   eventually(Effect.map(getRun(server, runId), (run) => (run.status === status ? run : undefined)))
 
-/** A whole background stream for "hi", read back from its first entry. */
+/** Reads the next event, which must carry a run id (the initial ping does). */
+const firstRunId = (connection: SseConnection) =>
+  Effect.map(connection.next, (read) => (read._tag === "Event" ? payload(read.text).run_id as string : ""))
+
+/** A whole background stream, read back from its first entry. */
 const fullStream = (server: LettaTestServer.Service, runId: string) =>
   Effect.flatMap(resume(server, runId, { starting_after: 0 }), (r) => r.drain)
 
@@ -121,7 +126,7 @@ describe("background sends", () => {
       const agentId = yield* createAgent(server)
       // Chunks at 0 (ping), 0.3, 0.6, 0.9, 1.2 and 1.5 s.
       const stream = yield* send(server, agentId, { input: "hi /slow 300" })
-      const runId = payload(((yield* stream.next) as { text: string }).text).run_id
+      const runId = yield* firstRunId(stream)
       const frames = Effect.map(server.streams, (s) => s.find((r) => r.runId === runId)!.frames.length)
       yield* TestClock.adjust("599 millis")
       for (let i = 0; i < 20; i++) yield* turn
@@ -145,7 +150,7 @@ describe("background sends", () => {
         input: `${Array.from({ length: 60 }, (_, i) => `w${i}`).join(" ")} /slow 1`,
         stream_tokens: true
       })
-      const tokenRun = payload(((yield* tokens.next) as { text: string }).text).run_id
+      const tokenRun = yield* firstRunId(tokens)
       yield* TestClock.adjust("60 millis")
       const burst = yield* resume(server, tokenRun)
       const readerFrames = Effect.map(server.streams, (s) => s.filter((r) => r.runId === tokenRun)[1]!.frames.length)
@@ -183,7 +188,7 @@ describe("background sends", () => {
       const server = yield* LettaTestServer.make()
       const agentId = yield* createAgent(server)
       const stream = yield* send(server, agentId, { input: "hi /slow 1000" })
-      const runId = payload(((yield* stream.next) as { text: string }).text).run_id
+      const runId = yield* firstRunId(stream)
       const connectionId = (yield* server.streams)[0]!.connectionId
       yield* stream.destroy
       yield* eventually(Effect.map(server.connectionLog, (log) => log.find((c) => c.id === connectionId)!.closedAt))
@@ -222,7 +227,7 @@ describe("background sends", () => {
       const agentId = yield* createAgent(server)
       const conversationId = yield* conversationOf(server, agentId)
       const stream = yield* sendToConversation(server, conversationId, { input: "hi /slow 1000" })
-      const runId = payload(((yield* stream.next) as { text: string }).text).run_id
+      const runId = yield* firstRunId(stream)
       const cancel = yield* call(server, "POST", `/v1/conversations/${conversationId}/cancel`)
       expect(cancel.json).toEqual({ [runId]: "cancelled" })
       yield* TestClock.adjust("1 second")
@@ -323,7 +328,7 @@ describe("POST /v1/runs/{run_id}/stream", () => {
       const server = yield* LettaTestServer.make()
       const agentId = yield* createAgent(server)
       const stream = yield* send(server, agentId, { input: "hi /slow 30000" })
-      const runId = payload(((yield* stream.next) as { text: string }).text).run_id
+      const runId = yield* firstRunId(stream)
       const reader = yield* resume(server, runId)
       yield* reader.next
       yield* TestClock.adjust("20 seconds")
@@ -346,7 +351,7 @@ describe("POST /v1/runs/{run_id}/stream", () => {
       const server = yield* LettaTestServer.make({ maxStreamLength: 5 })
       const agentId = yield* createAgent(server)
       const stream = yield* send(server, agentId, { input: "hi" })
-      const runId = payload(((yield* stream.next) as { text: string }).text).run_id
+      const runId = yield* firstRunId(stream)
       yield* stream.drain
       yield* statusIs(server, runId, "completed")
       for (let i = 0; i < 20; i++) yield* turn
@@ -396,7 +401,7 @@ describe("POST /v1/conversations/{conversation_id}/stream", () => {
       expect(idle.json).toEqual({ detail: "INVALID_ARGUMENT: No active runs found for this conversation." })
 
       const live = yield* sendToConversation(server, conversationId, { input: "again /slow 1000" })
-      const liveRun = payload(((yield* live.next) as { text: string }).text).run_id
+      const liveRun = yield* firstRunId(live)
       const latest = yield* resumeConversation(server, conversationId)
       yield* TestClock.adjust("1 minute")
       const read = yield* latest.drain
@@ -421,7 +426,7 @@ describe("POST /v1/conversations/{conversation_id}/stream", () => {
       yield* foreground.drain
 
       const background = yield* sendToConversation(server, "default", { agent_id: agentId, input: "hi /slow 1000" })
-      const runId = payload(((yield* background.next) as { text: string }).text).run_id
+      const runId = yield* firstRunId(background)
       for (const path of ["default", agentId]) {
         const reader = yield* resumeConversation(server, path, { agent_id: agentId })
         const first = yield* reader.next

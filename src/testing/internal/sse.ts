@@ -177,7 +177,8 @@ export const source = (options: SourceOptions): Effect.Effect<Source, never, Sco
           lastCheck = now
           if (cancellation.isCancelled()) {
             yield* stop("cancelled")
-            return { _tag: "Events", events: cancellation.slip ? [wrapperCancelled, event] : [wrapperCancelled], ended: true }
+            const events = cancellation.slip ? [wrapperCancelled, event] : [wrapperCancelled]
+            return { _tag: "Events", events, ended: true }
           }
         }
         return { _tag: "Events", events: [event], ended: false }

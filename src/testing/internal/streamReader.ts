@@ -136,7 +136,8 @@ const failsAtOnce = (state: ServerState, options: ReadOptions, now: number): boo
   if (options.batchSize !== null && options.batchSize < 1) return true
   let last: number | undefined
   while (true) {
-    const step = scan(state.redis.streams.range(options.runId, last, options.batchSize, now), last, options.startingAfter)
+    const entries = state.redis.streams.range(options.runId, last, options.batchSize, now)
+    const step = scan(entries, last, options.startingAfter)
     if (step.out.length > 0) return false
     if (step.wait) return options.pollInterval === null
     last = step.last
@@ -178,7 +179,11 @@ export const response = (state: ServerState, options: ReaderOptions, now: number
           // The keepalive wrapper just cancels its reader task.
           onStopped: () => Effect.void
         })
-        yield* Sse.deliver(reader, { ...options, keepaliveInterval: state.keepaliveInterval, maxStreamSilence: state.maxStreamSilence }, sink)
+        yield* Sse.deliver(reader, {
+          ...options,
+          keepaliveInterval: state.keepaliveInterval,
+          maxStreamSilence: state.maxStreamSilence
+        }, sink)
       }))
   }
 }

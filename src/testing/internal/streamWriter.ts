@@ -212,7 +212,8 @@ export const process = (state: ServerState, ctx: AgentStream.AgentStream): Effec
     } else if (raised?._tag === "Exception") {
       // A LettaError: its text is both the message and the detail; the run fails right away.
       yield* writeError("internal_error", raised.message, raised.message)
-      AgentStream.record(ctx, { status: "failed", stopReason: "error", error: raised.message }, yield* Clock.currentTimeMillis)
+      const now = yield* Clock.currentTimeMillis
+      AgentStream.record(ctx, { status: "failed", stopReason: "error", error: raised.message }, now)
     } else if (!sawDone && !sawError) {
       if (stopReason !== null) {
         yield* stream.write(doneChunk, true)
