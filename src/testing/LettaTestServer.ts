@@ -45,7 +45,7 @@
  *
  * ## Streams
  *
- * Streams are foreground: an initial ping carrying `run_id` (with
+ * A foreground stream is an initial ping carrying `run_id` (with
  * `include_pings`, the default), then the turn, then `stop_reason`,
  * `usage_statistics` and `[DONE]`; the status line goes out with the first
  * event. With `stream_tokens: true` and a model the real server can
@@ -89,6 +89,41 @@
  *   - `pings-only`: the model never answers: only pings (the initial one and
  *     keepalives), then EOF after `maxStreamSilence`; the run `failed` as
  *     `stream_incomplete`. Without pings the stream just hangs.
+ *
+ * ## Background streams
+ *
+ * The server behaves like one with Redis. With `background: true` (agents
+ * `/messages` with `streaming: true`, `/messages/stream`, conversation sends)
+ * the turn runs in a server fiber that stores every chunk in the run's
+ * emulated Redis stream, numbered from `seq_id` 1 (the initial ping,
+ * `stop_reason`, usage and `[DONE]` included), and flushed as the real writer
+ * does (at once for the first chunk, then at 50 chunks, at the terminal chunk,
+ * or after 0.5 s). The response reads that stream back: `"seq_id":null` and
+ * `"run_id":null` are filled in (so messages, pings and error events show their
+ * number, `stop_reason`, usage and `[DONE]` do not), the reader returns at the
+ * first `[DONE]` or `event: error`, and keepalive pings carry the last `seq_id`
+ * read. A client that goes away (or `/cut`, which cuts only that response)
+ * never stops the run; `/slow` and `/end` act on the writer, and the run is
+ * recorded from what was stored (e.g. `error-after-output` fails the run).
+ *
+ * - `POST /runs/{run_id}/stream` replays the entries after `starting_after`,
+ *   then follows the run live (404 unknown run, 400 for a foreground run, 410
+ *   once the run is more than 3 h old, 500 without a body). An async run has
+ *   no stream: its reader only pings, and ends after `maxStreamSilence`.
+ * - `POST /conversations/{id}/stream` finds the run by `run_id`, then `otid`
+ *   (retrying for 1.75 s of server time), then as the conversation's (or,
+ *   agent-direct, the agent's) latest created/running run, which must be a
+ *   background run.
+ * - A background conversation send whose otids already name a run (an exact
+ *   retry, within 3 h) gets a replay of that run from its start instead of a
+ *   new run and turn, also while it still runs; `/cut` does not apply to it.
+ * - Streams keep their newest `maxStreamLength` entries (default 10 000) and
+ *   expire 3 h after their last write; otid → run mappings expire after 3 h.
+ * - A reader that has caught up wakes at the writer's next flush instead of
+ *   polling every `poll_interval` (it reads the same entries, only sooner); a
+ *   reader that fails before its first chunk (`batch_size < 1`, or a missing
+ *   body's `None` poll interval with nothing to read) answers an empty 500
+ *   where the real server sends the 500 status line and drops the connection.
  *
  * ## Cancelling streams
  *
@@ -154,9 +189,8 @@
  *
  * ## Where it knowingly differs
  *
- * - No Redis streams: `background: true` answers 503 like a real server without
- *   Redis, and so does `POST /conversations/{id}/stream`, even though the
- *   conversation lock behaves as with Redis.
+ * - It always acts as a server with Redis, so the 503 of a server without it
+ *   (`background: true`, the resume endpoints) cannot be had.
  * - `/messages/cancel` without run ids uses the run the real server keeps in
  *   Redis (the agent's last synchronous or streaming run, finished or not),
  *   else the agent's created/running runs.
@@ -166,7 +200,7 @@
  * - Scripted endings stand in for failures the OSS server cannot be made to
  *   produce on demand: `no-done` has no OSS cause (its run is recorded as
  *   completed), and the mid-stream failures keep the output they streamed
- *   persisted. Request-token → run mappings never expire.
+ *   persisted.
  * - Callbacks only go to loopback over plain `http`, and the httpx exception
  *   in `callback_error` is inferred from what Node saw (refused, closed before
  *   answering, body cut short, timed out), not raised by httpx itself.
@@ -188,6 +222,7 @@ import * as Http from "./internal/http.js"
 import type { ServerState } from "./internal/state.js"
 import * as Model from "./internal/model.js"
 import { Redis } from "./internal/redis.js"
+import * as RedisStreams from "./internal/redisStreams.js"
 import { Store } from "./internal/store.js"
 import * as Turn from "./internal/turn.js"
 
@@ -225,6 +260,12 @@ export interface Options {
    * places every time.
    */
   readonly seed?: number | undefined
+  /**
+   * How many entries a background run's Redis stream keeps (`XADD MAXLEN`):
+   * older ones are trimmed, so their `seq_id`s can no longer be replayed.
+   * Default `10000`, the real writer's `max_stream_length`.
+   */
+  readonly maxStreamLength?: number | undefined
 }
 
 /**
@@ -601,6 +642,7 @@ export const make = (options?: Options): Effect.Effect<Service, ListenError, Sco
       asyncRunDelay: Duration.decode(options?.asyncRunDelay ?? "50 millis"),
       keepaliveInterval: Duration.decode(options?.keepaliveInterval ?? "20 seconds"),
       maxStreamSilence: Duration.decode(options?.maxStreamSilence ?? "30 minutes"),
+      maxStreamLength: options?.maxStreamLength ?? RedisStreams.defaultMaxLength,
       runFibers: new Map(),
       fork: (effect) => FiberSet.run(fibers, effect)
     }

@@ -3,11 +3,6 @@
  * connection drops resumes through `POST /v1/runs/{run_id}/stream` and delivers exactly the
  * turn; `runs.stream` replays a run; a busy conversation's background run can be attached
  * to; cancelling on interrupt reaches the run.
- *
- * SKIPPED: the embedded server does not have background streams yet (it answers
- * `background: true` with 503 and has no `POST /v1/runs/{run_id}/stream`); they are being
- * added on the `bg-server` branch. Remove `.skip` (set `serverHasBackgroundStreams`) once
- * that has landed.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Stream } from "effect"
@@ -16,8 +11,6 @@ import { advance, driveUntilDone, realTick } from "../support/clock.js"
 import { collect } from "../support/frames.js"
 import { httpClients, serverAndClient, services } from "./harness.js"
 
-const serverHasBackgroundStreams = false
-const e2e = serverHasBackgroundStreams ? it.effect : it.effect.skip
 
 const texts = (items: ReadonlyArray<Schemas.LettaStreamingMessage>) =>
   items.flatMap((m) =>
@@ -33,7 +26,7 @@ for (const http of httpClients) {
   describe(`background streams end to end over ${http.name}`, () => {
     const layer = serverAndClient(http.layer)
 
-    e2e("a background token stream cut off mid-turn resumes and delivers exactly the uncut turn", () =>
+    it.effect("a background token stream cut off mid-turn resumes and delivers exactly the uncut turn", () =>
       Effect.gen(function*() {
         const { client, server } = yield* services
         const agent = yield* newAgent
@@ -55,7 +48,7 @@ for (const http of httpClients) {
         expect(JSON.parse(resumes[0].body)).toMatchObject({ starting_after: 4 })
       }).pipe(Effect.provide(layer)))
 
-    e2e("runs.stream replays a finished background run from the start, and from the middle", () =>
+    it.effect("runs.stream replays a finished background run from the start, and from the middle", () =>
       Effect.gen(function*() {
         const { client } = yield* services
         const agent = yield* newAgent
@@ -74,7 +67,7 @@ for (const http of httpClients) {
         expect(texts(rest.items).at(-1)).toBe("usage_statistics")
       }).pipe(Effect.provide(layer)))
 
-    e2e("after a restart: an active background run is found with runs.list and streamed to its end", () =>
+    it.effect("after a restart: an active background run is found with runs.list and streamed to its end", () =>
       Effect.gen(function*() {
         const { client } = yield* services
         const agent = yield* newAgent
@@ -91,7 +84,7 @@ for (const http of httpClients) {
         expect(texts(resumed.items)).toContain("assistant:You said: slowly")
       }).pipe(Effect.provide(layer)))
 
-    e2e("onBusy: attach streams a busy conversation's background run instead of failing", () =>
+    it.effect("onBusy: attach streams a busy conversation's background run instead of failing", () =>
       Effect.gen(function*() {
         const { client, server } = yield* services
         const agent = yield* newAgent
@@ -110,7 +103,7 @@ for (const http of httpClients) {
         expect(texts(attached.items)).toEqual(texts(mine.items))
       }).pipe(Effect.provide(layer)))
 
-    e2e("cancelOnInterrupt cancels a background run, which otherwise outlives its consumer", () =>
+    it.effect("cancelOnInterrupt cancels a background run, which otherwise outlives its consumer", () =>
       Effect.gen(function*() {
         const { client } = yield* services
         const agent = yield* newAgent

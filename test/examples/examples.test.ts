@@ -57,4 +57,17 @@ describe("examples", () => {
         ""
       ])
     }))
+  it.live("background survives the dropped connection: the reply arrives whole, each event once", () =>
+    Effect.gen(function*() {
+      const result = yield* runExample("background.ts")
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      expect(result.stdout.split("\n")).toEqual([
+        "#2 (thinking) The user said \"Write a long story\". I'll answer.",
+        "#3 agent: You said: Write a long story",
+        "stop reason: end_turn",
+        "connections: /v1/agents/…/messages, /v1/runs/…/stream",
+        ""
+      ])
+    }))
 })

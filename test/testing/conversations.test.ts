@@ -118,15 +118,9 @@ describe("conversations", () => {
       expect(orphan.json.detail).toContain("Conversation not found with id='['default']'")
       const empty = yield* sendJson(server, "default", { messages: [], agent_id: agentId })
       expect(empty.json).toEqual({ detail: "Messages must not be empty" })
-      const background = yield* call(server, "POST", `/v1/conversations/${yield* conversationOf(server, agentId)}/messages`, {
-        body: { input: "x", background: true }
-      })
-      expect(background.status).toBe(503)
       const resume = yield* call(server, "POST", "/v1/conversations/default/stream", { body: { agent_id: agentId } })
-      expect(resume.status).toBe(503)
-      expect(resume.json.detail).toBe(
-        "Background streaming requires Redis to be running. Please ensure Redis is properly configured. LETTA_REDIS_HOST: None, LETTA_REDIS_PORT: 6379"
-      )
+      expect(resume.status).toBe(400)
+      expect(resume.json.detail).toBe("INVALID_ARGUMENT: No active runs found for this conversation.")
     }))
 
   it.scoped("are listed per agent, newest first, with a cursor", () =>

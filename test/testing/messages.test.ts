@@ -381,17 +381,6 @@ describe("POST /v1/agents/{agent_id}/messages (streaming)", () => {
       const run = yield* call(server, "GET", `/v1/runs/${runId}`)
       expect(run.json.metadata).toEqual({ run_type: "send_message_streaming" })
     }))
-
-  it.scoped("answers background streaming like a server without Redis", () =>
-    Effect.gen(function*() {
-      const server = yield* LettaTestServer.make()
-      const agentId = yield* createAgent(server)
-      const reply = yield* send(server, agentId, { input: "x", streaming: true, background: true }, sdkHeaders)
-      expect(reply.status).toBe(503)
-      expect(reply.json.detail).toBe(
-        "INTERNAL_SERVER_ERROR: Background streaming requires Redis to be running. Please ensure Redis is properly configured. LETTA_REDIS_HOST: None, LETTA_REDIS_PORT: 6379"
-      )
-    }))
 })
 
 describe("GET /v1/agents/{agent_id}/messages", () => {

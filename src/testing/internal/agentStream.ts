@@ -34,6 +34,12 @@ export interface AgentStream {
   readonly tokens: boolean
   /** the lock to release with the terminal update (conversation or agent id) */
   readonly lockKey: string | null
+  /**
+   * A background run: the stream processor closes the agent stream at the
+   * first terminal chunk, so it (not `error_aware_stream`) makes the run's
+   * terminal update and frees the lock, from the chunks it stored.
+   */
+  readonly background: boolean
 }
 
 /**
@@ -56,14 +62,18 @@ const streamIncomplete = (runId: string) => ({
   }
 })
 
+type Outcome = { readonly status: RunStatus; readonly stopReason: string; readonly error?: unknown }
+
+/** The run's terminal update (the scripted turn's first token comes with its end). */
+export const record = (ctx: AgentStream, outcome: Outcome, now: number): void => {
+  Runs.update(ctx.store, ctx.run, { ...outcome, now })
+  if (outcome.status === "completed") ctx.run.ttftNs = ctx.run.totalDurationNs
+}
+
 /** `update_run_by_id_async(conversation_id=lock_key, ...)`: a terminal update also frees the lock. */
-const finish = (
-  ctx: AgentStream,
-  patch: { readonly status: RunStatus; readonly stopReason: string; readonly error?: unknown }
-) =>
-  Effect.map(Clock.currentTimeMillis, (now) => {
-    Runs.update(ctx.store, ctx.run, { ...patch, now })
-    if (patch.status === "completed") ctx.run.ttftNs = ctx.run.totalDurationNs
+const finish = (ctx: AgentStream, outcome: Outcome) =>
+  ctx.background ? Effect.void : Effect.map(Clock.currentTimeMillis, (now) => {
+    record(ctx, outcome, now)
     if (ctx.lockKey !== null) ctx.redis.releaseLock(ctx.lockKey)
   })
 

@@ -222,3 +222,23 @@ export const noActiveRuns = (scope: { readonly agentId: string } | { readonly co
       ? `CONFLICT: No active runs to cancel for agent ${scope.agentId}`
       : `CONFLICT: No active runs to cancel for conversation ${scope.conversationId}`
   )
+
+// ---------------------------------------------------------------------------
+// Background streams
+// ---------------------------------------------------------------------------
+
+/** A resume of a run that was not streamed in background mode (`LettaInvalidArgumentError`). */
+export const notBackground = (): HttpError =>
+  detail(400, "INVALID_ARGUMENT: Run was not created in background mode, so it cannot be retrieved.")
+
+/** A resume of a run created more than three hours ago (`LettaExpiredError`). */
+export const streamExpired = (): HttpError =>
+  detail(410, "EXPIRED: Run was created more than 3 hours ago, and is now expired.")
+
+/** `POST /conversations/{id}/stream` found no created or running run to attach to. */
+export const noActiveRunToResume = (): HttpError =>
+  detail(400, "INVALID_ARGUMENT: No active runs found for this conversation.")
+
+/** `POST /conversations/{id}/stream` with an `otid` that no run is mapped to. */
+export const noRunForOtid = (otid: string): HttpError =>
+  detail(404, `No run found for otid=${otid}. The run may have expired or never existed.`)

@@ -1,14 +1,17 @@
 /**
- * What the real server keeps in Redis, as far as foreground streaming needs it:
- * the conversation locks and the request-token → run mappings that name the
- * lock holder in 409 bodies. The test server behaves like a server WITH Redis
- * for locking (so the 409 paths are reachable) but without Redis streams, so
- * `background: true` still answers 503.
+ * What the real server keeps in Redis: the conversation locks, the
+ * request-token / otid → run mappings (which name the lock holder in 409
+ * bodies and let retries and resumes find their run) and, in `streams`, the
+ * `sse:run:{run_id}` streams of background runs.
  */
 import { createHash, randomUUID } from "node:crypto"
+import { RedisStreams } from "./redisStreams.js"
 
 /** `CONVERSATION_LOCK_TTL_SECONDS`: a lock nobody releases expires after five minutes. */
 export const lockTtlMillis = 300_000
+
+/** `OTID_RUN_TTL_SECONDS`: an otid → run mapping lives three hours (as long as a stream). */
+export const otidRunTtlMillis = 10_800_000
 
 /** `derive_request_token`: a hash of all message otids, or a random token without any. */
 export const requestToken = (otids: ReadonlyArray<string>): string =>
@@ -16,7 +19,9 @@ export const requestToken = (otids: ReadonlyArray<string>): string =>
 
 export class Redis {
   private readonly locks = new Map<string, { readonly token: string; readonly expiresAt: number }>()
-  private readonly otidRuns = new Map<string, string>()
+  private readonly otidRuns = new Map<string, { readonly runId: string; readonly expiresAt: number }>()
+  /** the background runs' SSE streams */
+  readonly streams = new RedisStreams()
 
   /**
    * `acquire_conversation_lock` (non-blocking, not re-entrant): the holder's
@@ -39,11 +44,17 @@ export class Redis {
   }
 
   /** `set_otid_run_mapping` for the request token and for each otid. */
-  mapRun(keys: ReadonlyArray<string>, runId: string): void {
-    for (const key of keys) this.otidRuns.set(key, runId)
+  mapRun(keys: ReadonlyArray<string>, runId: string, now: number): void {
+    for (const key of keys) this.otidRuns.set(key, { runId, expiresAt: now + otidRunTtlMillis })
   }
 
-  runFor(key: string): string | null {
-    return this.otidRuns.get(key) ?? null
+  /** `get_run_id_by_otid`: the mapped run, unless the mapping has expired. */
+  runFor(key: string, now: number): string | null {
+    const mapping = this.otidRuns.get(key)
+    if (mapping === undefined) return null
+    // Like every Redis key, it is gone once the clock has passed its expiry time.
+    if (now <= mapping.expiresAt) return mapping.runId
+    this.otidRuns.delete(key)
+    return null
   }
 }

@@ -48,6 +48,7 @@ const table: ReadonlyArray<readonly [method: string, path: string, handler: Hand
   ["GET", "/runs/{run_id}/usage", Runs.retrieveRunUsage],
   ["GET", "/runs/{run_id}/steps", Runs.listRunSteps],
   ["DELETE", "/runs/{run_id}", Runs.deleteRun],
+  ["POST", "/runs/{run_id}/stream", Runs.retrieveRunStream],
   ["POST", "/conversations/", Conversations.createConversation],
   ["GET", "/conversations/", Conversations.listConversations],
   ["GET", "/conversations/{conversation_id}", Conversations.retrieveConversation],

@@ -1,6 +1,7 @@
 /**
  * The two ways a send is answered, shared by the agents and the conversations
- * endpoints: `stream` (`StreamingService.create_agent_stream`, foreground SSE)
+ * endpoints: `stream` (`StreamingService.create_agent_stream`: foreground SSE,
+ * or with `background: true` a Redis reader of the run a server fiber writes)
  * and `step` (a JSON `LettaResponse`).
  */
 import { Clock, Effect } from "effect"
@@ -12,25 +13,65 @@ import { json } from "./response.js"
 import * as Runs from "./runs.js"
 import * as Sse from "./sse.js"
 import type { ServerState } from "./state.js"
+import * as StreamReader from "./streamReader.js"
+import * as StreamWriter from "./streamWriter.js"
 import * as Turn from "./turn.js"
 import type { SendRequest } from "./validate.js"
-
-// str(LettaServiceUnavailableError): LettaError prefixes its code.
-const redisMissing = "INTERNAL_SERVER_ERROR: Background streaming requires Redis to be running. Please ensure Redis " +
-  "is properly configured. LETTA_REDIS_HOST: None, LETTA_REDIS_PORT: 6379"
 
 const otidsOf = (request: SendRequest): Array<string> =>
   request.messages.map((m) => m.otid).filter((otid) => otid !== "")
 
+/** `redis_sse_stream_generator(run_id)` with its defaults, the body of a background send. */
+const reader = (state: ServerState, runId: string, request: SendRequest, cutAfter: number | undefined, now: number) =>
+  StreamReader.response(state, {
+    runId,
+    startingAfter: 0,
+    pollInterval: 0.1,
+    batchSize: 100,
+    includePings: request.include_pings,
+    cancellable: false,
+    cutAfter
+  }, now)
+
+// `try_recover_duplicate_request`'s second chance: the lock holder may still be creating its run.
+const recoveryDelaysMillis = [250, 500, 1000]
+
 /**
- * Takes the lock (when there is one) for a new request; a held lock is the
- * 409 busy error naming the holder's run.
+ * Admission of a new request where there is a lock. A background request
+ * whose request token already names a run (an exact retry) gets a read-only
+ * replay of that run from its first entry, with no new run and no `/cut`;
+ * otherwise the lock is taken, and a held lock is the 409 busy error naming
+ * the holder's run (after the retries above when the holder has the same token).
  */
-const lock = (state: ServerState, key: string | null, token: string, now: number) => {
-  if (key === null) return Effect.void
-  const busy = state.redis.acquireLock(key, token, now)
-  return busy === undefined ? Effect.void : Effect.fail(Errors.conversationBusy(state.redis.runFor(busy.holder)))
-}
+const admit = (
+  state: ServerState,
+  lockKey: string | null,
+  token: string,
+  request: SendRequest,
+  /** `background` of a streaming request: only those can be replays */
+  replayable: boolean
+): Effect.Effect<Response | undefined, Errors.HttpError> =>
+  Effect.gen(function*() {
+    if (lockKey === null) return undefined
+    const recover = Effect.map(Clock.currentTimeMillis, (now) => {
+      const runId = state.redis.runFor(token, now)
+      return runId === null ? undefined : reader(state, runId, request, undefined, now)
+    })
+    if (replayable) {
+      const replay = yield* recover
+      if (replay !== undefined) return replay
+    }
+    const busy = state.redis.acquireLock(lockKey, token, yield* Clock.currentTimeMillis)
+    if (busy === undefined) return undefined
+    if (replayable && busy.holder === token) {
+      for (const delay of recoveryDelaysMillis) {
+        const replay = yield* recover
+        if (replay !== undefined) return replay
+        yield* Effect.sleep(delay)
+      }
+    }
+    return yield* Errors.conversationBusy(state.redis.runFor(busy.holder, yield* Clock.currentTimeMillis))
+  })
 
 export interface StreamTarget {
   readonly thread: Turn.Thread
@@ -39,7 +80,7 @@ export interface StreamTarget {
   readonly lockKey: string | null
 }
 
-/** `create_agent_stream`, foreground only: the response is the SSE body. */
+/** `create_agent_stream`: the response is the SSE body (foreground) or a reader of the run's Redis stream. */
 export const stream = (
   state: ServerState,
   target: StreamTarget,
@@ -48,10 +89,11 @@ export const stream = (
   Effect.gen(function*() {
     const { agent, conversation } = target.thread
     const store = state.store
-    const now = yield* Clock.currentTimeMillis
     const otids = otidsOf(request)
     const token = Redis.requestToken(otids)
-    yield* lock(state, target.lockKey, token, now)
+    const replay = yield* admit(state, target.lockKey, token, request, request.background)
+    if (replay !== undefined) return replay
+    const now = yield* Clock.currentTimeMillis
     const run = Runs.create(store, {
       agent,
       runType: target.runType,
@@ -61,14 +103,7 @@ export const stream = (
       callbackUrl: null,
       now
     })
-    state.redis.mapRun([token, ...otids], run.id)
-    if (request.background) {
-      // This server has no Redis streams; the real one without Redis fails the same way after
-      // creating the run, and the failed run's update frees the lock.
-      Runs.update(store, run, { status: "failed", error: redisMissing, now })
-      if (target.lockKey !== null) state.redis.releaseLock(target.lockKey)
-      return yield* Errors.detail(503, redisMissing)
-    }
+    state.redis.mapRun([token, ...otids], run.id, now)
     Runs.update(store, run, { status: "running", now })
     const plan = Turn.plan(store, target.thread, request)
     const ctx: AgentStream.AgentStream = {
@@ -80,7 +115,13 @@ export const stream = (
       plan,
       // Other models silently fall back to step mode, as on the real server.
       tokens: request.stream_tokens && AgentStream.canStreamTokens(target.thread),
-      lockKey: target.lockKey
+      lockKey: target.lockKey,
+      background: request.background
+    }
+    if (request.background) {
+      // The turn belongs to the server, not to this request: a client that goes away never stops it.
+      yield* state.fork(StreamWriter.process(state, ctx))
+      return reader(state, run.id, request, plan.directives.cutAfter, now)
     }
     return {
       _tag: "Sse" as const,
@@ -115,10 +156,10 @@ export const step = (
 ): Effect.Effect<Response, Errors.HttpError> =>
   Effect.gen(function*() {
     const store = state.store
-    const now = yield* Clock.currentTimeMillis
     const otids = otidsOf(request)
     const token = Redis.requestToken(otids)
-    yield* lock(state, target.lockKey, token, now)
+    yield* admit(state, target.lockKey, token, request, false)
+    const now = yield* Clock.currentTimeMillis
     const run = Runs.create(store, {
       agent: target.thread.agent,
       runType: target.runType,
@@ -128,7 +169,7 @@ export const step = (
       callbackUrl: null,
       now
     })
-    if (target.lockKey !== null) state.redis.mapRun([token, ...otids], run.id)
+    if (target.lockKey !== null) state.redis.mapRun([token, ...otids], run.id, now)
     const result = Turn.execute(store, target.thread, run, request, now)
     // The turn is over before anyone else can ask, so the lock only ever turns others away while a stream holds it.
     if (target.lockKey !== null) state.redis.releaseLock(target.lockKey)

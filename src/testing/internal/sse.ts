@@ -1,26 +1,30 @@
 /**
- * The transport half of a foreground stream, layered like the real server's
- * wrappers around the agent stream:
+ * The transport half of a stream, layered like the real server's wrappers
+ * around the agent stream:
  *
- * 1. the agent side (`error_aware_stream` and the agent loop) runs in its own
- *    fiber and hands over one event at a time (a queue of one, like the
- *    keepalive wrapper's reader task);
+ * 1. the agent side (`error_aware_stream` and the agent loop), or a Redis
+ *    reader, runs in its own fiber and hands over one event at a time (a
+ *    queue of one, like the keepalive wrapper's reader task);
  * 2. `prepend_initial_run_ping` puts a ping carrying the run id first;
  * 3. `cancellation_aware_stream_wrapper` looks at the run whenever a chunk
- *    flows, at most every 0.5 s, and once it reads `cancelled` writes its own
- *    `json.dumps` stop reason and stops the agent side, which then records
- *    nothing (one more chunk slips out when the initial ping is off, because
- *    the wrapper then talks to the agent stream directly);
+ *    flows, at most every 0.5 s, and once it reads `cancelled` passes on its
+ *    own `json.dumps` stop reason and stops the agent side, which then records
+ *    nothing (one more chunk slips out when the wrapper talks to the agent
+ *    stream directly, without the initial ping generator in between);
  * 4. `add_keepalive_to_stream` (only with `include_pings`) writes a ping after
- *    each `keepaliveInterval` without an event and ends the body once only
- *    pings have flowed for longer than `maxStreamSilence`;
+ *    each `keepaliveInterval` without an event, carrying the last numeric
+ *    `seq_id` seen, and ends the body once only pings have flowed for longer
+ *    than `maxStreamSilence`;
  * 5. `/cut n` destroys the socket after the n-th event written.
  *
- * Writing to a client that went away is skipped while the run goes on, as the
- * shielded real response does. Events stay structured until written, so a
- * background writer can later number them (`seq_id`) and store them for replay.
+ * Steps 1–3 are a `Source`, which a foreground response (`stream`) and the
+ * background writer (`streamWriter.ts`) consume; steps 4–5 are `deliver`,
+ * shared by foreground responses and Redis readers. Writing to a client that
+ * went away is skipped while the run goes on, as the shielded real response
+ * does.
  */
 import { Clock, Duration, Effect, Fiber, Option, Queue } from "effect"
+import type * as Scope from "effect/Scope"
 import * as Wire from "./wire.js"
 
 /**
@@ -42,6 +46,8 @@ export type SseEvent =
   }
   /** `data: [DONE]` */
   | { readonly _tag: "Done" }
+  /** a frame stored in (and read back from) a Redis stream */
+  | { readonly _tag: "Raw"; readonly frame: string }
 
 export const data = (payload: Wire.WireObject): SseEvent => ({ _tag: "Data", payload })
 
@@ -87,8 +93,13 @@ export const render = (event: SseEvent): string => {
       return `event: ${event.event}\ndata: ${event.data}\n\n`
     case "Done":
       return "data: [DONE]\n\n"
+    case "Raw":
+      return event.frame
   }
 }
+
+/** A chunk read back from a Redis stream, already framed (and given its `seq_id`). */
+export const raw = (frame: string): SseEvent => ({ _tag: "Raw", frame })
 
 /** Where the HTTP layer lets a stream write. */
 export interface SseSink {
@@ -101,18 +112,39 @@ export interface SseSink {
 /** Why the wrappers stopped the agent side before it finished. */
 export type StopReason = "cancelled" | "silence"
 
-export interface StreamOptions {
+export interface SourceOptions {
   readonly runId: string
-  readonly includePings: boolean
-  readonly keepaliveInterval: Duration.Duration
-  readonly maxStreamSilence: Duration.Duration
-  readonly cutAfter: number | undefined
-  /** what the cancellation wrapper reads from the DB */
-  readonly isCancelled: () => boolean
-  /** the agent side; it finalizes the run itself when it runs to its end */
+  /** `prepend_initial_run_ping` */
+  readonly initialPing: boolean
+  /** `cancellation_aware_stream_wrapper`, where the chain has one */
+  readonly cancellation?: {
+    /** what the wrapper reads from the DB */
+    readonly isCancelled: () => boolean
+    /** whether the chunk in hand still goes out after the wrapper's stop reason */
+    readonly slip: boolean
+  } | undefined
+  /** the agent side (or a Redis reader); the agent side finalizes the run itself when it runs to its end */
   readonly produce: (emit: (event: SseEvent) => Effect.Effect<void>) => Effect.Effect<void>
   /** what the agent side's `finally` records when a wrapper stopped it */
   readonly onStopped: (reason: StopReason) => Effect.Effect<void>
+}
+
+/** What one pull from a source gave. */
+export type Pulled =
+  /** events to pass on; `ended` when the cancellation wrapper has just stopped the agent side */
+  | { readonly _tag: "Events"; readonly events: ReadonlyArray<SseEvent>; readonly ended: boolean }
+  /** the agent side ran to its end */
+  | { readonly _tag: "End" }
+  /** nothing within the timeout */
+  | { readonly _tag: "Idle" }
+
+export interface Source {
+  /** the next chunk, waiting at most `timeout` (none: as long as it takes) */
+  readonly pull: (timeout: Duration.Duration | undefined) => Effect.Effect<Pulled>
+  /** a wrapper gives up on the agent side: it is interrupted and records what its `finally` records */
+  readonly stop: (reason: StopReason) => Effect.Effect<void>
+  /** the consumer closes the agent side (`aclose`) after a terminal chunk: interrupted, nothing recorded */
+  readonly close: Effect.Effect<void>
 }
 
 // How often the cancellation wrapper may look at the run (`cancellation_check_interval`).
@@ -120,67 +152,125 @@ const cancellationCheckMillis = 500
 
 type Item = { readonly _tag: "Event"; readonly event: SseEvent } | { readonly _tag: "End" }
 
-/** The body of one foreground stream. */
-export const stream = (options: StreamOptions) => (sink: SseSink): Effect.Effect<void> =>
+/** Steps 1–3: the agent side in a fiber of the scope, behind the initial ping and the cancellation wrapper. */
+export const source = (options: SourceOptions): Effect.Effect<Source, never, Scope.Scope> =>
   Effect.gen(function*() {
     const queue = yield* Queue.bounded<Item>(1)
-    const producer = yield* Effect.fork(
+    const producer = yield* Effect.forkScoped(
       options.produce((event) => Queue.offer(queue, { _tag: "Event", event })).pipe(
         Effect.zipRight(Queue.offer(queue, { _tag: "End" }))
       )
     )
+    const close = Fiber.interrupt(producer).pipe(Effect.asVoid)
+    const stop = (reason: StopReason) => close.pipe(Effect.zipRight(options.onStopped(reason)))
+    const startedAt = yield* Clock.currentTimeMillis
+    let lastCheck = startedAt
+    let pendingPing = options.initialPing
 
+    // The cancellation wrapper, on one chunk that flows through it.
+    const check = (event: SseEvent): Effect.Effect<Pulled> =>
+      Effect.gen(function*() {
+        const cancellation = options.cancellation
+        const now = yield* Clock.currentTimeMillis
+        const fromWrapper = (event._tag === "Named" || event._tag === "Dumps") && event.wrapper === true
+        if (cancellation !== undefined && !fromWrapper && now - lastCheck >= cancellationCheckMillis) {
+          lastCheck = now
+          if (cancellation.isCancelled()) {
+            yield* stop("cancelled")
+            const events = cancellation.slip ? [wrapperCancelled, event] : [wrapperCancelled]
+            return { _tag: "Events", events, ended: true }
+          }
+        }
+        return { _tag: "Events", events: [event], ended: false }
+      })
+
+    const pull = (timeout: Duration.Duration | undefined): Effect.Effect<Pulled> =>
+      Effect.gen(function*() {
+        if (pendingPing) {
+          pendingPing = false
+          return yield* check(data(Wire.ping(options.runId, startedAt)))
+        }
+        const next = timeout === undefined
+          ? Option.some(yield* Queue.take(queue))
+          : yield* Effect.timeoutOption(Queue.take(queue), timeout)
+        if (Option.isNone(next)) return { _tag: "Idle" } as const
+        if (next.value._tag === "End") return { _tag: "End" } as const
+        return yield* check(next.value.event)
+      })
+
+    return { pull, stop, close }
+  })
+
+export interface DeliverOptions {
+  readonly runId: string
+  /** `add_keepalive_to_stream` */
+  readonly includePings: boolean
+  readonly keepaliveInterval: Duration.Duration
+  readonly maxStreamSilence: Duration.Duration
+  readonly cutAfter: number | undefined
+}
+
+// What the keepalive wrapper's regex takes from each chunk for its pings.
+const seqIdPattern = /"seq_id":(\d+)/
+
+/** Steps 4–5: writes what the source gives to the sink, with keepalive pings and `/cut`. */
+export const deliver = (source: Source, options: DeliverOptions, sink: SseSink): Effect.Effect<void> =>
+  Effect.gen(function*() {
     let written = 0
-    const send = (event: SseEvent): Effect.Effect<void> =>
+    const send = (frame: string): Effect.Effect<void> =>
       Effect.suspend(() => {
         if (options.cutAfter !== undefined && written >= options.cutAfter) return Effect.void
         written += 1
-        return sink.write(render(event)).pipe(
+        return sink.write(frame).pipe(
           Effect.zipRight(written === options.cutAfter ? sink.destroy : Effect.void)
         )
       })
     if (options.cutAfter === 0) yield* sink.destroy
 
-    const stop = (reason: StopReason) => Fiber.interrupt(producer).pipe(Effect.zipRight(options.onStopped(reason)))
-
-    const startedAt = yield* Clock.currentTimeMillis
-    let lastCheck = startedAt
-    let lastData = startedAt
-
-    // The cancellation wrapper; "stop" once it has ended the stream.
-    const pass = (event: SseEvent) =>
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        lastData = now
-        const fromWrapper = event._tag !== "Data" && event._tag !== "Done" && event.wrapper === true
-        if (!fromWrapper && now - lastCheck >= cancellationCheckMillis) {
-          lastCheck = now
-          if (options.isCancelled()) {
-            yield* send(wrapperCancelled)
-            if (!options.includePings) yield* send(event)
-            yield* stop("cancelled")
-            return "stop" as const
-          }
-        }
-        yield* send(event)
-        return "continue" as const
-      })
-
-    if (options.includePings) {
-      const ping = data(Wire.ping(options.runId, startedAt))
-      if ((yield* pass(ping)) === "stop") return
-    }
+    let lastData = yield* Clock.currentTimeMillis
+    let lastSeqId: number | null = null
     while (true) {
-      const next = options.includePings
-        ? yield* Effect.timeoutOption(Queue.take(queue), options.keepaliveInterval)
-        : Option.some(yield* Queue.take(queue))
-      if (Option.isNone(next)) {
-        const now = yield* Clock.currentTimeMillis
-        if (now - lastData > Duration.toMillis(options.maxStreamSilence)) return yield* stop("silence")
-        yield* send(data(Wire.ping(options.runId, now)))
-        continue
+      const pulled = yield* source.pull(options.includePings ? options.keepaliveInterval : undefined)
+      switch (pulled._tag) {
+        case "End":
+          return
+        case "Idle": {
+          const now = yield* Clock.currentTimeMillis
+          if (now - lastData > Duration.toMillis(options.maxStreamSilence)) return yield* source.stop("silence")
+          yield* send(render(data({ ...Wire.ping(options.runId, now), seq_id: lastSeqId })))
+          break
+        }
+        case "Events": {
+          lastData = yield* Clock.currentTimeMillis
+          for (const event of pulled.events) {
+            const frame = render(event)
+            const seqId = seqIdPattern.exec(frame)
+            if (seqId !== null) lastSeqId = Number(seqId[1])
+            yield* send(frame)
+          }
+          if (pulled.ended) return
+        }
       }
-      if (next.value._tag === "End") return
-      if ((yield* pass(next.value.event)) === "stop") return
     }
   })
+
+/** The body of one foreground stream. */
+export const stream = (options: DeliverOptions & {
+  /** what the cancellation wrapper reads from the DB */
+  readonly isCancelled: () => boolean
+  readonly produce: SourceOptions["produce"]
+  readonly onStopped: SourceOptions["onStopped"]
+}) =>
+(sink: SseSink): Effect.Effect<void> =>
+  Effect.scoped(Effect.gen(function*() {
+    const agent = yield* source({
+      runId: options.runId,
+      initialPing: options.includePings,
+      // Without the initial ping generator the wrapper throws straight into the agent stream,
+      // which yields once more, so the chunk in hand still goes out.
+      cancellation: { isCancelled: options.isCancelled, slip: !options.includePings },
+      produce: options.produce,
+      onStopped: options.onStopped
+    })
+    yield* deliver(agent, options, sink)
+  }))

@@ -1,6 +1,6 @@
 /**
  * `/v1/conversations` endpoints: create, list, retrieve, messages (list and
- * send), cancel, and the resume stream (503: no Redis streams here).
+ * send), cancel, and the resume stream of background runs.
  *
  * `conversation_id` in the message routes may be `conv-…`, `default` with an
  * `agent_id` (agent-direct mode, the agent's default thread) or, deprecated,
@@ -18,10 +18,12 @@ import * as Runs from "../runs.js"
 import * as Send from "../send.js"
 import type { ServerState } from "../state.js"
 import type { ConversationRecord, RunRecord } from "../store.js"
+import * as StreamReader from "../streamReader.js"
 import * as Validate from "../validate.js"
 import * as Wire from "../wire.js"
 import { getAgent } from "./agents.js"
 import { agentRecall } from "./messages.js"
+import { getRun } from "./runs.js"
 
 const conversationId = {
   pattern: Ids.patternSource("conv"),
@@ -277,29 +279,53 @@ export const cancelConversation: Handler = (state, req, pathParams) =>
     return json(results)
   })
 
-const retrieveStreamRequest = (body: unknown): P.Result<Record<string, unknown>> =>
-  P.model({
-    agent_id: P.withDefault(P.optional(P.str), null),
-    run_id: P.withDefault(P.optional(P.str), null),
-    otid: P.withDefault(P.optional(P.str), null),
-    starting_after: P.withDefault(P.int, 0),
-    include_pings: P.withDefault(P.optional(P.bool), true),
-    poll_interval: P.withDefault(P.optional(P.float), 0.1),
-    batch_size: P.withDefault(P.optional(P.int), 100)
-  })(body, ["body"])
+// The otid lookup retries while the request that creates the run may still be storing its mapping.
+const otidRetryDelaysMillis = [250, 500, 1000]
 
-/** Resuming needs Redis streams, which this server does not have (like a real server without Redis). */
-export const retrieveConversationStream: Handler = (_state, req, pathParams) =>
+/** The run a resume means: `run_id`, else `otid`, else the latest active run (which must be background). */
+const runToResume = (
+  state: ServerState,
+  id: string,
+  request: StreamReader.RetrieveStreamRequest | null
+): Effect.Effect<RunRecord, Errors.HttpError> =>
+  Effect.gen(function*() {
+    if (request?.runId) return yield* getRun(state, request.runId)
+    if (request?.otid) {
+      for (const delay of otidRetryDelaysMillis) {
+        const runId = state.redis.runFor(request.otid, yield* Clock.currentTimeMillis)
+        if (runId !== null) return yield* getRun(state, runId)
+        yield* Effect.sleep(delay)
+      }
+      return yield* Errors.noRunForOtid(request.otid)
+    }
+    const direct = agentDirect(id, request?.agentId)
+    const latest = Array.from(state.store.runs.values())
+      .filter((run) =>
+        (run.status === "created" || run.status === "running") &&
+        (direct !== undefined ? run.agentId === direct : run.conversationId === id)
+      )
+      .sort((a, b) => b.seq - a.seq)[0]
+    if (latest === undefined) return yield* Errors.noActiveRunToResume()
+    if (!latest.background) return yield* Errors.notBackground()
+    return latest
+  })
+
+/**
+ * `POST /v1/conversations/{conversation_id}/stream`: a reader of the run
+ * `runToResume` finds, refused when that run is older than three hours.
+ * Without a body the reader has no keepalive pings, no `COUNT` and a `None`
+ * poll interval, which fails the first time it has to wait.
+ */
+export const retrieveConversationStream: Handler = (state, req, pathParams) =>
   Effect.gen(function*() {
     const body = yield* readBody(req)
     yield* checkHeaders(req)
     const params = new Params(req, pathParams)
-    params.pathMatching("conversation_id", Errors.conversationOrDefault)
-    params.body(optionalBody(body, retrieveStreamRequest), null)
+    const id = params.pathMatching("conversation_id", Errors.conversationOrDefault)
+    const request = params.body(optionalBody(body, StreamReader.retrieveStreamRequest), null)
     yield* params.done
-    return yield* Errors.detail(
-      503,
-      "Background streaming requires Redis to be running. Please ensure Redis is properly configured. " +
-        "LETTA_REDIS_HOST: None, LETTA_REDIS_PORT: 6379"
-    )
+    const run = yield* runToResume(state, id, request)
+    const now = yield* Clock.currentTimeMillis
+    yield* StreamReader.checkAge(run, now)
+    return StreamReader.resume(state, run, request, now)
   })

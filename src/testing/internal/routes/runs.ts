@@ -1,23 +1,24 @@
 /**
  * `/v1/runs` endpoints.
  */
-import { Effect, Fiber } from "effect"
+import { Clock, Effect, Fiber } from "effect"
 import * as Errors from "../errors.js"
 import * as Ids from "../ids.js"
 import * as P from "../pydantic.js"
-import { checkHeaders, Params } from "../request.js"
+import { checkHeaders, optionalBody, Params, readBody } from "../request.js"
 import type { Handler } from "../response.js"
 import { json } from "../response.js"
 import type { ServerState } from "../state.js"
 import type { RunRecord, StepRecord } from "../store.js"
 import { UnknownCursor } from "../store.js"
+import * as StreamReader from "../streamReader.js"
 import * as Validate from "../validate.js"
 import * as Wire from "../wire.js"
 
 const runStatuses = ["created", "running", "completed", "failed", "cancelled"]
 
 /** `raise_on_invalid_id` + `RunModel.read_async`, the path of every `/runs/{run_id}` endpoint. */
-const getRun = (state: ServerState, runId: string): Effect.Effect<RunRecord, Errors.HttpError> => {
+export const getRun = (state: ServerState, runId: string): Effect.Effect<RunRecord, Errors.HttpError> => {
   if (!Ids.isValid("run", runId)) return Effect.fail(Errors.invalidId("run", "run", runId))
   const run = state.store.runs.get(runId)
   return run === undefined ? Effect.fail(Errors.runNotFound(runId, state.startedAt)) : Effect.succeed(run)
@@ -216,4 +217,26 @@ export const listRunSteps: Handler = (state, req, pathParams) =>
       limit
     })
     return json(page.map((s) => Wire.step(s, store.agents.get(s.agentId))))
+  })
+
+/**
+ * `POST /v1/runs/{run_id}/stream`: a reader of a background run's Redis
+ * stream from `starting_after` on. The checks run in the real order, and the
+ * body (`Body(None)`) is only dereferenced after them, so a request without
+ * one fails with a plain 500 once the run passed.
+ */
+export const retrieveRunStream: Handler = (state, req, pathParams) =>
+  Effect.gen(function*() {
+    const body = yield* readBody(req)
+    yield* checkHeaders(req)
+    const params = new Params(req, pathParams)
+    const runId = params.path("run_id")
+    const request = params.body(optionalBody(body, StreamReader.retrieveStreamRequest), null)
+    yield* params.done
+    const run = yield* getRun(state, runId)
+    if (!run.background) return yield* Errors.notBackground()
+    const now = yield* Clock.currentTimeMillis
+    yield* StreamReader.checkAge(run, now)
+    if (request === null) return yield* Errors.unknownError()
+    return StreamReader.resume(state, run, request, now)
   })
