@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, TestClock } from "effect"
 import { LettaTestServer } from "effect-letta/testing"
+import * as RedisStreams from "../../src/testing/internal/redisStreams.js"
 import type { SseConnection } from "./helpers.js"
 import { call, createAgent, eventually, openSse, turn, unknownRunId } from "./helpers.js"
 
@@ -556,4 +557,32 @@ describe("otid idempotency", () => {
       expect(yield* runsOf(server, agentId)).toHaveLength(2)
       expect(yield* userMessages(server, conversationId)).toHaveLength(2)
     }))
+})
+
+// Over HTTP the 410 (by `created_at`) always comes before a stream can expire, so the key's own
+// lifetime is checked on the emulated Redis directly.
+describe("RedisStreams", () => {
+  const chunk = (seqId: number) => ({ seqId, data: `data: ${seqId}\n\n`, complete: false })
+  const hour = 3_600_000
+
+  it("expires a stream 3 h after its last flush, each flush refreshing it", () => {
+    const streams = new RedisStreams.RedisStreams()
+    streams.append("run-a", [chunk(1)], 0, 10)
+    streams.append("run-a", [chunk(2)], hour, 10)
+    expect(streams.range("run-a", undefined, null, 4 * hour).map((e) => e.seqId)).toEqual([1, 2])
+    expect(streams.range("run-a", undefined, null, 4 * hour + 1)).toEqual([])
+    // Gone for good: a later write starts a new stream.
+    streams.append("run-a", [chunk(3)], 4 * hour + 2, 10)
+    expect(streams.range("run-a", undefined, null, 4 * hour + 2).map((e) => e.seqId)).toEqual([3])
+  })
+
+  it("trims to the newest entries and reads XRANGE-style from an inclusive id", () => {
+    const streams = new RedisStreams.RedisStreams()
+    streams.append("run-b", [1, 2, 3, 4, 5].map(chunk), 0, 3)
+    const kept = streams.range("run-b", undefined, null, 0)
+    expect(kept.map((e) => e.seqId)).toEqual([3, 4, 5])
+    expect(streams.range("run-b", kept[1]!.id, 1, 0).map((e) => e.seqId)).toEqual([4])
+    // A trimmed id still positions the read.
+    expect(streams.range("run-b", kept[0]!.id - 1, null, 0).map((e) => e.seqId)).toEqual([3, 4, 5])
+  })
 })
