@@ -590,7 +590,9 @@ const listen = (server: http.Server, port: number) =>
   Effect.async<number, ListenError>((resume) => {
     const onError = (error: Error) => resume(Effect.fail(new ListenError({ port, description: error.message })))
     server.once("error", onError)
-    server.listen(port, "127.0.0.1", () => {
+    // A deep accept queue: tests open hundreds of connections at once, and a full queue
+    // resets them, which a client must not retry for a send.
+    server.listen({ port, host: "127.0.0.1", backlog: 4096 }, () => {
       server.off("error", onError)
       resume(Effect.succeed((server.address() as AddressInfo).port))
     })
