@@ -12,6 +12,11 @@ import { advance, realTick } from "../support/clock.js"
 import { assistant, collect, done, failureOf, ping, runId, stop, usage } from "../support/frames.js"
 import { httpClients, serverAndClient, services } from "./harness.js"
 
+const noRedis = JSON.stringify({
+  detail: "Background streaming requires Redis to be running. Please ensure Redis is properly configured. " +
+    "LETTA_REDIS_HOST: None, LETTA_REDIS_PORT: 6379"
+})
+
 const agentId = "agent-3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b00"
 const sse = { "content-type": "text/event-stream; charset=utf-8" }
 
@@ -152,6 +157,8 @@ for (const http of httpClients) {
         const { client, server } = yield* services
         const agent = yield* newAgent
         yield* server.clearRequests
+        // What a real server without Redis answers (the embedded one always has stream storage).
+        yield* server.injectFault(LettaTestServer.respond({ path: `/v1/agents/${agent.id}/messages`, status: 503, body: noRedis }))
         const error = failureOf((yield* collect(client.agents.messages.stream(agent.id, { input: "x", background: true }))).exit)
         expect([error._tag, (error as LettaError.ServerError).reason]).toEqual(["ServerError", "no_stream_storage"])
         // Any other 5xx has no such reason.
