@@ -8,6 +8,7 @@ import * as P from "../pydantic.js"
 import { checkHeaders, optionalBody, Params, readBody } from "../request.js"
 import type { Handler } from "../response.js"
 import { json } from "../response.js"
+import * as Runs from "../runs.js"
 import type { ServerState } from "../state.js"
 import type { RunRecord, StepRecord } from "../store.js"
 import { UnknownCursor } from "../store.js"
@@ -149,14 +150,7 @@ export const retrieveRunUsage: Handler = (state, req, pathParams) =>
   Effect.gen(function*() {
     yield* checkHeaders(req)
     const run = yield* getRun(state, pathParams["run_id"] ?? "")
-    const steps = state.store.runSteps(run.id)
-    return json(Wire.openAiUsage({
-      promptTokens: steps.reduce((n, s) => n + s.promptTokens, 0),
-      completionTokens: steps.reduce((n, s) => n + s.completionTokens, 0),
-      totalTokens: steps.reduce((n, s) => n + s.totalTokens, 0),
-      stepCount: steps.length,
-      contextTokens: null
-    }))
+    return json(Wire.openAiUsage(Runs.usage(state.store, run.id)))
   })
 
 /**
