@@ -174,13 +174,7 @@ export class SseParser {
     if (colon === start + 4 && text.startsWith("data", start)) {
       const valueStart = text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1
       const value = valueStart >= end ? "" : text.slice(valueStart, end)
-      this.addData(value)
-      this.eventSize += value.length + 1
-      if (this.eventSize > this.maxEventSize) {
-        this.fail()
-        return false
-      }
-      return true
+      return this.addData(value)
     }
     const field = colon === -1 ? text.slice(start, end) : text.slice(start, colon)
     const value = colon === -1
@@ -188,13 +182,7 @@ export class SseParser {
       : text.slice(text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1, end)
     switch (field) {
       case "data": {
-        this.addData(value)
-        this.eventSize += value.length + 1
-        if (this.eventSize > this.maxEventSize) {
-          this.fail()
-          return false
-        }
-        return true
+        return this.addData(value)
       }
       case "event":
         this.eventType = value
@@ -210,9 +198,14 @@ export class SseParser {
     }
   }
 
-  private addData(value: string): void {
+  /** Adds a data line to the event; false (and the parser failed) when it makes the event too large. */
+  private addData(value: string): boolean {
     if (this.data === undefined) this.data = value
     else (this.moreData ??= []).push(value)
+    this.eventSize += value.length + 1
+    if (this.eventSize <= this.maxEventSize) return true
+    this.fail()
+    return false
   }
 
   private clearData(): void {
