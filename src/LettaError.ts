@@ -8,6 +8,7 @@
 import { Duration, Schema } from "effect"
 import { clip } from "./internal/text.js"
 import { Run } from "./schema/runs.js"
+import { ToolCall } from "./schema/tools.js"
 
 /**
  * The `{"error": {...}}` envelope the server uses for LLM provider failures (PROTOCOL.md §6).
@@ -488,6 +489,43 @@ export class RunNotStreamableError extends Schema.TaggedError<RunNotStreamableEr
   }
 }
 
+const callList = (calls: ReadonlyArray<ToolCall>): string =>
+  calls.length === 0 ? "no tool call" : clip(calls.map((call) => `${call.name} (${call.tool_call_id})`).join(", "), 300)
+
+/**
+ * The agent stopped to have server-side tool calls approved, and the tool loop was given no
+ * `approve` function to decide. The agent keeps waiting for the decision: answer it with an
+ * `ApprovalCreate` naming these `toolCalls`, or run the loop again with an approver.
+ *
+ * @since 0.1.0
+ * @category tool errors
+ */
+export class ApprovalRequiredError extends Schema.TaggedError<ApprovalRequiredError>()("ApprovalRequiredError", {
+  runId: Schema.optional(Schema.String),
+  toolCalls: Schema.Array(ToolCall)
+}) {
+  override get message() {
+    return `the agent asks for approval of ${callList(this.toolCalls)}, and no approve function was given`
+  }
+}
+
+/**
+ * The agent asked for tools again after the tool loop had answered `maxRounds` rounds. The
+ * agent keeps waiting for the results of `toolCalls`.
+ *
+ * @since 0.1.0
+ * @category tool errors
+ */
+export class ToolRoundLimitError extends Schema.TaggedError<ToolRoundLimitError>()("ToolRoundLimitError", {
+  maxRounds: Schema.Int,
+  runId: Schema.optional(Schema.String),
+  toolCalls: Schema.Array(ToolCall)
+}) {
+  override get message() {
+    return `the agent still asks for tools after ${this.maxRounds} rounds: ${callList(this.toolCalls)}`
+  }
+}
+
 /**
  * The server's response could not be read as the expected type. `excerpt` holds the start
  * of the offending payload.
@@ -548,6 +586,8 @@ export type LettaError =
   | RunFailedError
   | RunCancelledError
   | RunNotStreamableError
+  | ApprovalRequiredError
+  | ToolRoundLimitError
   | DecodeError
   | InvalidRequestError
 
@@ -571,6 +611,8 @@ const errorClasses = [
   RunFailedError,
   RunCancelledError,
   RunNotStreamableError,
+  ApprovalRequiredError,
+  ToolRoundLimitError,
   DecodeError,
   InvalidRequestError
 ] as const

@@ -19,6 +19,13 @@ export * as Accumulator from "./Accumulator.js"
 export * as Agents from "./Agents.js"
 
 /**
+ * Client-side tools defined with Schema, and the loop that runs them and answers approvals.
+ *
+ * @since 0.1.0
+ */
+export * as ClientTools from "./ClientTools.js"
+
+/**
  * Conversations: threads with an agent, and their messages.
  *
  * @since 0.1.0
