@@ -385,6 +385,35 @@ describe("answers", () => {
     }))
 })
 
+describe("legacy answers naming the request message", () => {
+  it.scoped("approve its first call; a denial matches no call, so the loop stops with invalid_tool_call", () =>
+    Effect.gen(function*() {
+      const server = yield* LettaTestServer.make()
+      const agentId = yield* createAgent(server)
+      const agent = (yield* call(server, "GET", `/v1/agents/${agentId}`)).json
+      expect(agent.tool_rules).toEqual([{ tool_name: "delete_records", type: "requires_approval", prompt_template: null }])
+      const ask = Effect.map(send(server, agentId, { input: "delete_records \"a\"" }), (r) => r.json.messages[1])
+      const request = yield* ask
+      const denied = yield* send(server, agentId, { messages: [{ approve: false, approval_request_id: request.id }] })
+      expect(denied.status).toBe(200)
+      expect(denied.json).toMatchObject({
+        messages: [],
+        stop_reason: { message_type: "stop_reason", stop_reason: "invalid_tool_call" },
+        usage: { step_count: 0, total_tokens: 0, context_tokens: null }
+      })
+      // Nothing was persisted, so the request still waits; the run fails by its stop reason.
+      const runs = (yield* call(server, "GET", `/v1/runs/?agent_id=${agentId}`)).json
+      expect(runs[0]).toMatchObject({ status: "failed", stop_reason: "invalid_tool_call" })
+      const listed = yield* history(server, agentId)
+      expect(listed[listed.length - 1].id).toBe(request.id)
+      const approved = yield* send(server, agentId, { messages: [{ approve: true, approval_request_id: request.id }] })
+      expect(approved.json.messages[0]).toMatchObject({
+        tool_return: "Deleted 3 records from a",
+        tool_call_id: request.tool_call.tool_call_id
+      })
+    }))
+})
+
 describe("history", () => {
   it.scoped("lists the request, the answer (no otid, no step) and the tool return in order", () =>
     Effect.gen(function*() {

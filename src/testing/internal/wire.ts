@@ -6,6 +6,7 @@
  */
 import { PyFloat, reprFloat } from "./pyrepr.js"
 import * as Ids from "./ids.js"
+import { approvalTool } from "./toolCalls.js"
 import type {
   AgentRecord,
   ApprovalItem,
@@ -501,7 +502,8 @@ export const agentState = (a: AgentRecord, rel: AgentRelationships = allRelation
     updated_at: utcDateTime(a.updatedAt),
     id: a.id,
     name: a.name,
-    tool_rules: [],
+    // The approval tool's rule; the tool itself is not listed (agents here have no tool records).
+    tool_rules: [{ tool_name: approvalTool.name, type: "requires_approval", prompt_template: null }],
     message_ids: [...a.inContext],
     system: a.system,
     agent_type: a.agentType,
