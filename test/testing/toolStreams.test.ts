@@ -15,6 +15,18 @@ import {
   stream
 } from "./toolSupport.js"
 
+/** A stream that asks for approval, and one that shows an answer and the report. */
+const askedKinds = ["ping", "reasoning_message", "approval_request_message", "stop_reason", "usage_statistics", "[DONE]"]
+const answeredKinds = [
+  "ping",
+  "tool_return_message",
+  "reasoning_message",
+  "assistant_message",
+  "stop_reason",
+  "usage_statistics",
+  "[DONE]"
+]
+
 const pendingText = "CONFLICT: Cannot send a new message: The agent is waiting for approval on a tool call. " +
   "Please approve or deny the pending request before continuing."
 
@@ -26,14 +38,7 @@ describe("tool steps in step mode", () => {
       const asked = yield* stream(server, agentId, { input: "multiply 6 by 7 on the calculator", client_tools: [calculator] })
       expect(asked.status).toBe(200)
       const items = payloads(asked.frames)
-      expect(kinds(items)).toEqual([
-        "ping",
-        "reasoning_message",
-        "approval_request_message",
-        "stop_reason",
-        "usage_statistics",
-        "[DONE]"
-      ])
+      expect(kinds(items)).toEqual(askedKinds)
       const request = items[2]
       expect(request.tool_calls).toEqual([request.tool_call])
       expect(request.tool_call.arguments).toBe("{\"operation\":\"multiply\",\"a\":6,\"b\":7}")
@@ -48,15 +53,7 @@ describe("tool steps in step mode", () => {
         client_tools: [calculator]
       })
       const after = payloads(answered.frames)
-      expect(kinds(after)).toEqual([
-        "ping",
-        "tool_return_message",
-        "reasoning_message",
-        "assistant_message",
-        "stop_reason",
-        "usage_statistics",
-        "[DONE]"
-      ])
+      expect(kinds(after)).toEqual(answeredKinds)
       expect(after[1]).toMatchObject({ tool_return: "42", tool_call_id: request.tool_call.tool_call_id, step_id: request.step_id })
       expect(after[3].content).toBe("calculator: 42")
       expect(after[5].step_count).toBe(1)
@@ -202,14 +199,7 @@ describe("background streams with tool steps", () => {
       const agentId = yield* createAgent(server)
       const asked = yield* stream(server, agentId, { input: "clock", client_tools: [clock], background: true })
       const items = payloads(asked.frames)
-      expect(kinds(items)).toEqual([
-        "ping",
-        "reasoning_message",
-        "approval_request_message",
-        "stop_reason",
-        "usage_statistics",
-        "[DONE]"
-      ])
+      expect(kinds(items)).toEqual(askedKinds)
       expect(items.slice(0, 3).map((p) => p.seq_id)).toEqual([1, 2, 3])
       const runId = items[0].run_id
       yield* eventually(Effect.map(getRun(server, runId), (r) => (r.status === "completed" ? r : undefined)))
@@ -222,15 +212,7 @@ describe("background streams with tool steps", () => {
         body: { agent_id: agentId, messages: [returns([items[2].tool_call], () => "noon")], client_tools: [clock], background: true }
       })
       const after = payloads(sseFrames(answered.text))
-      expect(kinds(after)).toEqual([
-        "ping",
-        "tool_return_message",
-        "reasoning_message",
-        "assistant_message",
-        "stop_reason",
-        "usage_statistics",
-        "[DONE]"
-      ])
+      expect(kinds(after)).toEqual(answeredKinds)
       expect(after.slice(0, 4).map((p) => p.seq_id)).toEqual([1, 2, 3, 4])
       expect(after[3].content).toBe("clock: noon")
     }))
@@ -261,15 +243,7 @@ describe("conversations", () => {
       const answered = yield* send({
         messages: [{ type: "approval", approvals: [{ type: "approval", tool_call_id: request.tool_call.tool_call_id, approve: true }] }]
       })
-      expect(kinds(answered.items)).toEqual([
-        "ping",
-        "tool_return_message",
-        "reasoning_message",
-        "assistant_message",
-        "stop_reason",
-        "usage_statistics",
-        "[DONE]"
-      ])
+      expect(kinds(answered.items)).toEqual(answeredKinds)
       expect(answered.items[3].content).toBe("delete_records: Deleted 3 records from c")
       const listed = (yield* call(server, "GET", `/v1/conversations/${conversationId}/messages?order=asc`)).json
       expect(listed.map((m: any) => m.message_type)).toContain("approval_response_message")

@@ -11,7 +11,16 @@ import * as Approvals from "./approvals.js"
 import * as Directives from "./directives.js"
 import * as Ids from "./ids.js"
 import * as Model from "./model.js"
-import type { AgentRecord, ConversationRecord, MessageRecord, Part, RunRecord, Store, ToolCallRecord } from "./store.js"
+import type {
+  AgentRecord,
+  ConversationRecord,
+  MessageRecord,
+  Part,
+  RunRecord,
+  Store,
+  ToolCallRecord,
+  ToolReturnRecord
+} from "./store.js"
 import * as ToolCalls from "./toolCalls.js"
 import type { InputMessage, SendRequest } from "./validate.js"
 import * as Wire from "./wire.js"
@@ -70,22 +79,21 @@ const textsOf = (m: MessageRecord): Array<string> => [
   ...(m.toolReturns ?? []).map((r) => Wire.toolReturnText(r.response))
 ]
 
+/** What the model reads of a tool message's returns. */
+const returnsSeen = (returns: ReadonlyArray<ToolReturnRecord>): Model.Seen => ({
+  _tag: "Returns",
+  returns: returns.map((r) => ({ toolCallId: r.toolCallId, ok: r.status === "success", text: Wire.toolReturnText(r.response) }))
+})
+
 /** What the model makes of a stored message. */
-const seenOf = (m: MessageRecord): Model.Seen => {
-  if (m.role === "user") return { _tag: "User", text: textOf(m.content) }
-  if (m.toolCalls !== null && m.toolCalls.length > 0) return { _tag: "Calls", calls: m.toolCalls }
-  if (m.toolReturns !== null) {
-    return {
-      _tag: "Returns",
-      returns: m.toolReturns.map((r) => ({
-        toolCallId: r.toolCallId,
-        ok: r.status === "success",
-        text: Wire.toolReturnText(r.response)
-      }))
-    }
-  }
-  return { _tag: "Other" }
-}
+const seenOf = (m: MessageRecord): Model.Seen =>
+  m.role === "user"
+    ? { _tag: "User", text: textOf(m.content) }
+    : m.toolCalls !== null && m.toolCalls.length > 0
+    ? { _tag: "Calls", calls: m.toolCalls }
+    : m.toolReturns !== null
+    ? returnsSeen(m.toolReturns)
+    : { _tag: "Other" }
 
 /** `parallel_tool_calls` of the llm_config in effect: a conversation's model brings its own. */
 const parallelToolCalls = (thread: Thread): boolean => {
@@ -185,7 +193,7 @@ export const plan = (store: Store, thread: Thread, request: SendRequest): Plan =
   const texts = context.flatMap(textsOf)
   const seen = [
     ...context.map(seenOf),
-    ...(answer === undefined ? [] : [seenOf(toolMessageShape(answer))]),
+    ...(answer === undefined ? [] : [returnsSeen(answer.returns)]),
     ...inputs.map((m): Model.Seen => ({ _tag: "User", text: textOf(m.content) }))
   ]
   if (answer !== undefined) texts.push(...answer.returns.map((r) => Wire.toolReturnText(r.response)))
@@ -223,26 +231,6 @@ const lastToolMessage = (store: Store, agentId: string): MessageRecord | undefin
   const page = store.listMessages({ agentId }, { limit: null, ascending: false })
   return Array.isArray(page) ? page.find((m) => m.role === "tool") : undefined
 }
-
-// A stand-in for the answer's tool message, for the model to read before it is stored.
-const toolMessageShape = (answer: Answer): MessageRecord => ({
-  id: "",
-  seq: 0,
-  agentId: "",
-  role: "tool",
-  content: [],
-  otid: null,
-  name: null,
-  senderId: null,
-  groupId: null,
-  stepId: null,
-  runId: null,
-  conversationId: null,
-  createdAt: 0,
-  toolCalls: null,
-  toolReturns: answer.returns,
-  approvalResponse: null
-})
 
 /** The failed step a provider error or crash leaves behind. */
 export const recordFailure = (store: Store, thread: Thread, run: RunRecord, failure: Failure): void => {
