@@ -251,6 +251,11 @@
  *   answering, body cut short, timed out), not raised by httpx itself.
  * - Summaries are scripted; `DELETE /runs/{id}` answers 200 `null` as documented
  *   (the archived server's handler calls a method that does not exist).
+ * - Tools: agents list the approval tool's `requires_approval` rule but no
+ *   tool records; of `model_settings` only `parallel_tool_calls` is read;
+ *   approval requests always stream the OpenAI interfaces' way (decremented
+ *   id), also for `anthropic` handles; image URLs in client returns are kept
+ *   as sent, not fetched; `include=agent.pending_approval` is not supported.
  *
  * @since 0.1.0
  */

@@ -12,7 +12,8 @@ import {
   payloads,
   returns,
   sdkHeaders,
-  stream
+  stream,
+  withConversation
 } from "./toolSupport.js"
 
 /** A stream that asks for approval, and one that shows an answer and the report. */
@@ -216,19 +217,28 @@ describe("background streams with tool steps", () => {
       expect(after.slice(0, 4).map((p) => p.seq_id)).toEqual([1, 2, 3, 4])
       expect(after[3].content).toBe("clock: noon")
     }))
+
+  it.scoped("a retried background answer with the same otid replays its run instead of answering twice", () =>
+    Effect.gen(function*() {
+      const server = yield* LettaTestServer.make()
+      const { agentId, conversationId, send } = yield* withConversation(server, { background: true })
+      const request = (yield* send({ input: "clock", client_tools: [clock] })).items[2]
+      const answer = { messages: [{ ...returns([request.tool_call], () => "noon"), otid: "answer-1" }], client_tools: [clock] }
+      const first = yield* send(answer)
+      const again = yield* send(answer)
+      expect(again.text).toBe(first.text)
+      const runs = (yield* call(server, "GET", `/v1/runs/?agent_id=${agentId}`)).json
+      expect(runs).toHaveLength(2)
+      const listed = (yield* call(server, "GET", `/v1/conversations/${conversationId}/messages?order=asc`)).json
+      expect(listed.filter((m: any) => m.message_type === "tool_return_message")).toHaveLength(1)
+    }))
 })
 
 describe("conversations", () => {
   it.scoped("a conversation waits for its own approval; the agent's default thread does not", () =>
     Effect.gen(function*() {
       const server = yield* LettaTestServer.make()
-      const agentId = yield* createAgent(server)
-      const conversationId = (yield* call(server, "POST", `/v1/conversations/?agent_id=${agentId}`, { body: {} })).json.id
-      const send = (body: Record<string, unknown>) =>
-        Effect.map(
-          call(server, "POST", `/v1/conversations/${conversationId}/messages`, { body }),
-          (r) => ({ status: r.status, items: r.text.startsWith("data: ") ? payloads(sseFrames(r.text)) : [], json: r.json })
-        )
+      const { agentId, conversationId, send } = yield* withConversation(server)
       const asked = yield* send({ input: "delete_records \"c\"" })
       const request = asked.items[2]
       expect(request).toMatchObject({ message_type: "approval_request_message" })

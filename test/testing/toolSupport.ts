@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import type { LettaTestServer } from "effect-letta/testing"
-import { call, sseFrames } from "./helpers.js"
+import { call, createAgent, sseFrames } from "./helpers.js"
 
 /** The calculator of the task's examples: an enum and two numbers. */
 export const calculator = {
@@ -62,3 +62,17 @@ export const decrement = (messageId: string): string => {
   const hex = (BigInt(`0x${messageId.slice("message-".length).replace(/-/g, "")}`) - 1n).toString(16).padStart(32, "0")
   return `message-${[hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-")}`
 }
+
+/** A new agent with one conversation, and a send to that conversation (SSE unless told otherwise). */
+export const withConversation = (server: LettaTestServer.Service, defaults: Record<string, unknown> = {}) =>
+  Effect.gen(function*() {
+    const agentId = yield* createAgent(server)
+    const conversationId = (yield* call(server, "POST", `/v1/conversations/?agent_id=${agentId}`, { body: {} })).json
+      .id as string
+    const send = (body: Record<string, unknown>) =>
+      Effect.map(call(server, "POST", `/v1/conversations/${conversationId}/messages`, { body: { ...defaults, ...body } }), (r) => ({
+        ...r,
+        items: r.text.startsWith("data: ") ? payloads(sseFrames(r.text)) : []
+      }))
+    return { agentId, conversationId, send }
+  })

@@ -34,7 +34,7 @@ export const keepAliveText =
   "<system-alert>Automated keep-alive ping. Ignore this message and continue from where you stopped.</system-alert>"
 
 /** `PendingApprovalError`'s `str()`. */
-export const pendingApprovalText = "CONFLICT: Cannot send a new message: The agent is waiting for approval on a tool " +
+const pendingApprovalText = "CONFLICT: Cannot send a new message: The agent is waiting for approval on a tool " +
   "call. Please approve or deny the pending request before continuing."
 
 const noPendingApproval = "Cannot process approval response: No tool call is currently awaiting approval. " +

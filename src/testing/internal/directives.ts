@@ -12,6 +12,8 @@
  * strings do not count), ended by whitespace or the end of the text.
  */
 
+import type { PlannedCall } from "./toolCalls.js"
+
 /** How a stream ends (PROTOCOL §1.4 and §4). `normal` is the default tail. */
 export const endVariants = [
   "normal",
@@ -27,12 +29,7 @@ export const endVariants = [
 
 export type EndVariant = typeof endVariants[number]
 
-/** A call the text asks for: `arguments` exactly as written, valid JSON or not. */
-export interface ToolDirective {
-  readonly name: string
-  readonly arguments: string
-}
-
+/** Everything the directives of one input text ask for; `none` when it has none. */
 export interface TurnDirectives {
   /** server-clock milliseconds to wait before each event after the initial ping */
   readonly slowMillis: number
@@ -41,8 +38,8 @@ export interface TurnDirectives {
   readonly end: EndVariant
   /** how many times the client answers the turn's tool calls before the model replies */
   readonly rounds: number
-  /** the `/tool` calls, in the order written */
-  readonly tools: ReadonlyArray<ToolDirective>
+  /** the `/tool` calls, in the order written, their arguments exactly as written (valid JSON or not) */
+  readonly tools: ReadonlyArray<PlannedCall>
 }
 
 export const none: TurnDirectives = { slowMillis: 0, cutAfter: undefined, end: "normal", rounds: 1, tools: [] }
@@ -73,8 +70,8 @@ const balancedEnd = (text: string, start: number): number => {
 const parseTools = (
   text: string,
   isOffered: (name: string) => boolean
-): { readonly tools: ReadonlyArray<ToolDirective>; readonly text: string } => {
-  const tools: Array<ToolDirective> = []
+): { readonly tools: ReadonlyArray<PlannedCall>; readonly text: string } => {
+  const tools: Array<PlannedCall> = []
   let kept = ""
   let from = 0
   toolPattern.lastIndex = 0

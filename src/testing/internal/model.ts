@@ -195,7 +195,7 @@ export const respond = (input: {
   readonly text: string
   readonly context: ReadonlyArray<string>
   readonly tools?: ReadonlyArray<ToolCalls.OfferedTool> | undefined
-  readonly calls?: ReadonlyArray<Directives.ToolDirective> | undefined
+  readonly calls?: ReadonlyArray<ToolCalls.PlannedCall> | undefined
 }): Outcome => {
   const text = input.text.trim()
   const llmError = /^\/llm-error(?:\s+(\S+))?/.exec(text)

@@ -22,7 +22,7 @@ export interface OfferedTool {
   readonly parameters: unknown
 }
 
-/** A call before it gets its id. */
+/** A call before it gets its id: `arguments` as the model writes them, valid JSON or not. */
 export interface PlannedCall {
   readonly name: string
   readonly arguments: string
