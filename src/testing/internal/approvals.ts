@@ -67,10 +67,10 @@ export type Prepared =
   }
   /** a retried answer already processed: the follow-ups, or a keep-alive message, start a new step */
   | { readonly _tag: "KeepAlive"; readonly inputs: ReadonlyArray<UserInput> }
-  /** raised before any step: a `ValueError` or a `PendingApprovalError` */
+  /** raised before any step */
   | {
     readonly _tag: "Rejected"
-    readonly exception: "ValueError" | "PendingApprovalError"
+    readonly exception: "ValueError" | "PendingApprovalError" | "IndexError"
     readonly detail: string
     /** the approval request a `PendingApprovalError` names */
     readonly pendingRequestId?: string | undefined
@@ -138,7 +138,12 @@ export const prepare = (
   if (answer === undefined) {
     const pending = pendingRequest(context)
     return pending !== undefined
-      ? { _tag: "Rejected", exception: "PendingApprovalError", detail: pendingApprovalText, pendingRequestId: pending.id }
+      ? {
+        _tag: "Rejected",
+        exception: "PendingApprovalError",
+        detail: pendingApprovalText,
+        pendingRequestId: pending.id
+      }
       : { _tag: "Messages", inputs: userInputs(messages) }
   }
   const followUps = userInputs(messages.slice(1))
@@ -165,9 +170,11 @@ export const prepare = (
       }]
     }
   }
-  const invalid = last === undefined ? undefined : invalidAnswer(last, answer)
+  // An empty context (never the case with a system message) has no last message to validate against.
+  if (last === undefined) return { _tag: "Rejected", exception: "IndexError", detail: "list index out of range" }
+  const invalid = invalidAnswer(last, answer)
   if (invalid !== undefined) return { _tag: "Rejected", exception: "ValueError", detail: invalid }
-  return { _tag: "Answer", request: last!, calls: last!.toolCalls ?? [], answer, followUps }
+  return { _tag: "Answer", request: last, calls: last.toolCalls ?? [], answer, followUps }
 }
 
 // ---------------------------------------------------------------------------
@@ -246,6 +253,8 @@ export interface Outcome {
   readonly executed: boolean
 }
 
+const clientReturn = ({ type: _, ...r }: Extract<ApprovalItem, { type: "tool" }>): ToolReturnRecord => r
+
 /** Runs an accepted answer: client returns, then denials, then the approved calls (in request order). */
 export const resolve = (prepared: Extract<Prepared, { _tag: "Answer" }>, contextWindow: number): Outcome => {
   const items = prepared.answer.approvals ?? []
@@ -272,7 +281,7 @@ export const resolve = (prepared: Extract<Prepared, { _tag: "Answer" }>, context
   }
   const run = prepared.calls.filter((c) => approved.has(c.id))
   const returns: Array<ToolReturnRecord> = [
-    ...approvals.filter((a): a is Extract<ApprovalItem, { type: "tool" }> => a.type === "tool").map(({ type: _, ...r }) => r),
+    ...approvals.flatMap((a) => (a.type === "tool" ? [clientReturn(a)] : [])),
     ...prepared.calls.filter((c) => denied.has(c.id)).map((c) => denial(c, denied.get(c.id) ?? null)),
     ...run.map(execute)
   ]

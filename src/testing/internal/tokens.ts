@@ -160,7 +160,10 @@ const approvalDeltas = (
   const type = "approval_request_message"
   const delta = (name: string | null, args: string | null) => {
     const call = { name, arguments: args, tool_call_id: part.toolCallId }
-    return { messageType: type, at: (now: number) => ({ ...head({ ...ids, id }, type, id, now), tool_call: call, tool_calls: call }) }
+    return {
+      messageType: type,
+      at: (now: number) => ({ ...head({ ...ids, id }, type, id, now), tool_call: call, tool_calls: call })
+    }
   }
   return [delta(part.name, null), ...pieces(part.arguments).map((fragment) => delta(null, fragment))]
 }

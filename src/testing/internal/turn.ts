@@ -82,7 +82,11 @@ const textsOf = (m: MessageRecord): Array<string> => [
 /** What the model reads of a tool message's returns. */
 const returnsSeen = (returns: ReadonlyArray<ToolReturnRecord>): Model.Seen => ({
   _tag: "Returns",
-  returns: returns.map((r) => ({ toolCallId: r.toolCallId, ok: r.status === "success", text: Wire.toolReturnText(r.response) }))
+  returns: returns.map((r) => ({
+    toolCallId: r.toolCallId,
+    ok: r.status === "success",
+    text: Wire.toolReturnText(r.response)
+  }))
 })
 
 /** What the model makes of a stored message. */
@@ -179,7 +183,9 @@ export const plan = (store: Store, thread: Thread, request: SendRequest): Plan =
   let answer: Answer | undefined
   if (prepared._tag === "Answer") {
     const outcome = Approvals.resolve(prepared, thread.agent.llm.contextWindow)
-    if (outcome.returns.length === 0) return { _tag: "Stopped", stopReason: "invalid_tool_call", directives: Directives.none }
+    if (outcome.returns.length === 0) {
+      return { _tag: "Stopped", stopReason: "invalid_tool_call", directives: Directives.none }
+    }
     answer = { ...outcome, request: prepared.request }
   }
   const inputs = prepared._tag === "Answer" ? prepared.followUps : prepared.inputs
