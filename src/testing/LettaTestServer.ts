@@ -145,9 +145,54 @@
  * `run_type: "send_conversation_message"` (and their `conversation_id` when
  * streamed); agent-direct runs are plain `send_message` runs without one.
  *
- * Approval and tool-return inputs are validated like the real server, then
- * rejected as the real server does when no tool call awaits approval (the
- * scripted model never requests one).
+ * ## Client-side tools and approvals
+ *
+ * On a user turn the model calls tools: one call per `/tool <name> {<args>}`
+ * directive in `T` (`<name>` of `[A-Za-z0-9_-]+` offered by the request, the
+ * brace-balanced `<args>` sent verbatim as `arguments`, valid JSON or not;
+ * several make parallel calls, in order), else every offered tool whose name
+ * occurs in `T` as a whole word (any case), with arguments synthesized from
+ * its JSON Schema `properties`: numbers take the text's numbers in turn (else
+ * 0), enum strings the value named first (else the first value), other
+ * strings the first double-quoted string (else `T`), booleans `false`. The
+ * offered tools are the request's `client_tools`, then `approvalTool`
+ * (`delete_records`), a server-side tool every agent has that requires
+ * approval. Call ids are `call_` plus 24 alphanumerics.
+ *
+ * Such a step stops with `requires_approval` (the run `completed` with that
+ * stop reason): it persists the user message and an approval-role message,
+ * listed as a `reasoning_message` (`I'll call a, b.`) and an
+ * `approval_request_message` whose `id` is one below the step's assistant
+ * message id (`decrement_message_uuid`) and is also its `otid`. Step mode and
+ * JSON sends show both messages (`tool_call` = first call, `tool_calls` = all);
+ * token mode streams the reasoning deltas under the assistant id, then per
+ * call a delta with `name` and `"arguments":null`, then 8-character argument
+ * fragments with `"name":null`, all under the approval request's id/otid. An
+ * agent without parallel tool calls (the default, as on the real server: set
+ * `parallel_tool_calls: true` or `model_settings` at creation) keeps only the
+ * first call; token mode has streamed them all by then.
+ *
+ * While the context ends in an approval request, a regular message fails with
+ * `PendingApprovalError`: 409 `{"detail": {"code": "PENDING_APPROVAL",
+ * "message": "CONFLICT: …", "pending_request_id": …}}` on a JSON agents send,
+ * 409 `{"detail": "CONFLICT: …"}` on JSON conversation sends, and on streams
+ * 200 with `stop_reason: error` and an `internal_error` event carrying that
+ * text. The answer (`ApprovalCreate` with `approvals` items typed `approval`
+ * or `tool`, the legacy `approve` + `approval_request_id`, or a
+ * `ToolReturnCreate`) must name exactly the pending calls (else 400 / an
+ * error event `Invalid tool call IDs. Expected '[…]', but received '[…]'.`).
+ * It starts a new run that persists an `approval_response_message` (no otid,
+ * no step id) and one `tool_return_message` with the client's returns, then
+ * the denials (`Error: request to call tool denied. User reason: <reason>`),
+ * then the approved calls the server ran (`Deleted 3 records from <table>`;
+ * any other approved name is `Tool not found`), all under the request's step.
+ * That message is shown (not in token mode unless the server ran a call),
+ * then the model asks for the same calls again until `/rounds <n>` answers
+ * came in, then reports (`The tools answered. I'll report.`, one line
+ * `<name>: <text>` or `<name> failed: <text>` per call). An answer whose
+ * returns are already among the last 10 context messages is a retry: the
+ * turn goes on with a keep-alive user message instead of an error. Cancelling
+ * a run of an agent waiting for approval denies its pending calls.
  *
  * ## Async runs
  *
@@ -206,6 +251,11 @@
  *   answering, body cut short, timed out), not raised by httpx itself.
  * - Summaries are scripted; `DELETE /runs/{id}` answers 200 `null` as documented
  *   (the archived server's handler calls a method that does not exist).
+ * - Tools: agents list the approval tool's `requires_approval` rule but no
+ *   tool records; of `model_settings` only `parallel_tool_calls` is read;
+ *   approval requests always stream the OpenAI interfaces' way (decremented
+ *   id), also for `anthropic` handles; image URLs in client returns are kept
+ *   as sent, not fetched; `include=agent.pending_approval` is not supported.
  *
  * @since 0.1.0
  */
@@ -224,7 +274,25 @@ import * as Model from "./internal/model.js"
 import { Redis } from "./internal/redis.js"
 import * as RedisStreams from "./internal/redisStreams.js"
 import { Store } from "./internal/store.js"
+import * as ToolCalls from "./internal/toolCalls.js"
 import * as Turn from "./internal/turn.js"
+
+/**
+ * The server-side tool every test-server agent has and that requires
+ * approval: its name and JSON Schema parameters. Once approved the server runs
+ * it and it returns `Deleted 3 records from <table>`.
+ *
+ * @since 0.1.0
+ * @category tools
+ */
+export const approvalTool: {
+  readonly name: "delete_records"
+  readonly parameters: {
+    readonly type: "object"
+    readonly properties: { readonly table: { readonly type: "string" } }
+    readonly required: readonly ["table"]
+  }
+} = ToolCalls.approvalTool
 
 /**
  * How to start the server.

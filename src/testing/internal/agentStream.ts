@@ -126,43 +126,71 @@ export const produce = (ctx: AgentStream) => (emit: (event: SseEvent) => Effect.
       return yield* finish(ctx, { status: "failed", stopReason: reason, error: { error } })
     }
 
-    const include = request.include_return_message_types
-    const visible = (type: string) => include == null || include.includes(type)
-    const reply = plan.reply
-    const parts: ReadonlyArray<Tokens.ResponsePart> = [
-      { _tag: "Reasoning", text: reply.reasoning },
-      { _tag: "Text", text: reply.reply }
+    const tail = (usage: Wire.Usage, reason: string) => [
+      Sse.data(Wire.stopReason(reason)),
+      Sse.data(Wire.lettaUsage(usage))
     ]
 
-    /** The LLM response: persisted where the real agent loop persists it; yields the turn's usage. */
+    if (plan._tag === "Stopped") {
+      // The answer held nothing to act on: the loop ends before its first step.
+      yield* sendAll([...tail(Turn.noUsage, plan.stopReason), Sse.done])
+      return yield* finish(ctx, { status: "completed", stopReason: plan.stopReason })
+    }
+
+    const include = request.include_return_message_types
+    const visible = (type: string) => include == null || include.includes(type)
+    const { outcome } = plan
+    const parts: ReadonlyArray<Tokens.ResponsePart> = outcome._tag === "Reply"
+      ? [{ _tag: "Reasoning", text: outcome.reasoning }, { _tag: "Text", text: outcome.reply }]
+      : [
+        { _tag: "Reasoning", text: outcome.reasoning },
+        ...outcome.calls.map((c): Tokens.ResponsePart => ({
+          _tag: "ApprovalCall",
+          toolCallId: c.id,
+          name: c.name,
+          arguments: c.arguments
+        }))
+      ]
+    const stopReason = outcome._tag === "ToolCalls" ? "requires_approval" : "end_turn"
+
+    /** Complete messages, paced like every event after the first of a burst. */
+    const emitAll = (messages: ReadonlyArray<Wire.WireObject>) =>
+      Effect.forEach(messages, (message, i) => Effect.zipRight(i > 0 ? pace : Effect.void, emit(Sse.data(message))))
+
+    /**
+     * The answer's step, persisted before it shows its tool message; token mode
+     * only streams tool returns of a step whose calls the server ran itself.
+     */
+    const answerStep = Effect.gen(function*() {
+      const answer = plan.answer
+      if (answer === undefined) return
+      yield* pace
+      const returned = Turn.commitAnswer(ctx.store, ctx.thread, run, answer, request, yield* Clock.currentTimeMillis)
+      if (!ctx.tokens || answer.executed) yield* emitAll(returned)
+    })
+
+    /** The turn's output: persisted where the real agent loop persists it; yields the turn's usage. */
     const output = Effect.gen(function*() {
+      yield* answerStep
       if (ctx.tokens) {
         for (const delta of Tokens.deltas({ id: plan.assistantId, stepId: plan.stepId, runId: run.id }, parts)) {
           // `include_return_message_types` filters the deltas as they leave the adapter.
           if (visible(delta.messageType)) yield* send((now) => Sse.data(delta.at(now)))
         }
         const now = yield* Clock.currentTimeMillis
-        return Turn.commit(ctx.store, ctx.thread, run, plan, request, now).usage
+        return Turn.commitStep(ctx.store, ctx.thread, run, plan, request, now).usage
       }
       yield* pace
-      const committed = Turn.commit(ctx.store, ctx.thread, run, plan, request, yield* Clock.currentTimeMillis)
-      for (const [i, message] of committed.messages.entries()) {
-        if (i > 0) yield* pace
-        yield* emit(Sse.data(message))
-      }
+      const committed = Turn.commitStep(ctx.store, ctx.thread, run, plan, request, yield* Clock.currentTimeMillis)
+      yield* emitAll(committed.messages)
       return committed.usage
     })
-
-    const tail = (usage: Wire.Usage, reason: string) => [
-      Sse.data(Wire.stopReason(reason)),
-      Sse.data(Wire.lettaUsage(usage))
-    ]
 
     switch (plan.directives.end) {
       case "normal": {
         const usage = yield* output
-        yield* sendAll([...tail(usage, "end_turn"), Sse.done])
-        return yield* finish(ctx, { status: "completed", stopReason: "end_turn" })
+        yield* sendAll([...tail(usage, stopReason), Sse.done])
+        return yield* finish(ctx, { status: "completed", stopReason })
       }
       case "error-after-output": {
         // LettaAgentV3's mid-stream handler: its own stop reason and error event, no [DONE];
@@ -214,13 +242,13 @@ export const produce = (ctx: AgentStream) => (emit: (event: SseEvent) => Effect.
         }
         if (!ctx.tokens || visible("stop_reason")) yield* send(() => Sse.data(Wire.stopReason("error")))
         const usage = yield* output
-        yield* sendAll([...tail(usage, "end_turn"), Sse.done])
-        return yield* finish(ctx, { status: "completed", stopReason: "end_turn" })
+        yield* sendAll([...tail(usage, stopReason), Sse.done])
+        return yield* finish(ctx, { status: "completed", stopReason })
       }
       case "no-done": {
         const usage = yield* output
-        yield* sendAll(tail(usage, "end_turn"))
-        return yield* finish(ctx, { status: "completed", stopReason: "end_turn" })
+        yield* sendAll(tail(usage, stopReason))
+        return yield* finish(ctx, { status: "completed", stopReason })
       }
       case "pings-only":
         // The model never answers; only the keepalive wrapper's pings flow.

@@ -214,6 +214,14 @@ export const conversationBusy = (runId: string | null): HttpError =>
       }
   })
 
+/**
+ * `PendingApprovalError`: the agents endpoint's non-streaming send re-raises it
+ * as an HTTPException with an object `detail`; elsewhere the generic 409
+ * handler renders its `str()`.
+ */
+export const pendingApproval = (message: string, pendingRequestId: string | null, structured: boolean): HttpError =>
+  detail(409, structured ? { code: "PENDING_APPROVAL", message, pending_request_id: pendingRequestId } : message)
+
 /** `NoActiveRunsToCancelError` (409). */
 export const noActiveRuns = (scope: { readonly agentId: string } | { readonly conversationId: string }): HttpError =>
   detail(

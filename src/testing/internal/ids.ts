@@ -1,7 +1,7 @@
 /**
  * Letta ids: `<prefix>-<uuid4>`, validated with the server's own pattern.
  */
-import { randomUUID } from "node:crypto"
+import { randomInt, randomUUID } from "node:crypto"
 
 export type Prefix = "agent" | "message" | "run" | "step" | "block" | "ping" | "user" | "org" | "conv"
 
@@ -73,6 +73,25 @@ export const otidFromId = (messageId: string, index: number): string => {
   const value = (BigInt("0x" + hexDigits) & ~0x7fn) | BigInt(index & 0x7f)
   const h = value.toString(16).padStart(32, "0")
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+/**
+ * `decrement_message_uuid`: the message UUID minus one, the id an approval
+ * request gets next to the assistant message id its response was streamed under.
+ */
+export const decrement = (messageId: string): string => {
+  const hexDigits = messageId.slice(messageId.indexOf("-") + 1).replace(/-/g, "")
+  const h = ((BigInt("0x" + hexDigits) - 1n) & ((1n << 128n) - 1n)).toString(16).padStart(32, "0")
+  return `message-${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+const alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+/** A provider-style tool call id: `call_` and 24 random alphanumerics. */
+export const toolCallId = (): string => {
+  let id = "call_"
+  for (let i = 0; i < 24; i++) id += alphanumerics[randomInt(alphanumerics.length)]
+  return id
 }
 
 /** The single user and organization of a self-hosted server without multi-tenancy. */

@@ -2,6 +2,7 @@
  * Run lifecycle, following `RunManager.create_run`, `update_run_by_id_async`
  * and `cancel_run`.
  */
+import * as Approvals from "./approvals.js"
 import * as Ids from "./ids.js"
 import type { Redis } from "./redis.js"
 import type { AgentRecord, RequestConfig, RunRecord, RunStatus, Store } from "./store.js"
@@ -61,6 +62,30 @@ export const create = (
   return run
 }
 
+/** `StopReasonType.run_status`; a value it does not know maps to `completed`. */
+export const statusOf = (stopReason: string): RunStatus => {
+  switch (stopReason) {
+    case "end_turn":
+    case "max_steps":
+    case "tool_rule":
+    case "requires_approval":
+      return "completed"
+    case "cancelled":
+      return "cancelled"
+    case "error":
+    case "invalid_tool_call":
+    case "no_tool_call":
+    case "invalid_llm_response":
+    case "llm_api_error":
+    case "max_tokens_exceeded":
+    case "context_window_overflow_in_system_prompt":
+    case "insufficient_credits":
+      return "failed"
+    default:
+      return "completed"
+  }
+}
+
 const terminal = new Set<RunStatus>(["completed", "failed", "cancelled"])
 
 export const isTerminal = (status: RunStatus): boolean => terminal.has(status)
@@ -100,7 +125,8 @@ export const update = (
 
 /**
  * `cancel_run`: a run that already has a stop reason (other than
- * `requires_approval`) is left alone but still reported as cancelled; a run id
+ * `requires_approval`) is left alone but still reported as cancelled; an
+ * agent waiting for approval gets its pending calls denied; a run id
  * that does not resolve is reported as failed. The update passes the run's own
  * `conversation_id` as the lock to release, so a conversation's lock is freed
  * while an agent-direct run's lock (keyed by the agent) is not.
@@ -112,6 +138,7 @@ export const cancel = (store: Store, redis: Redis, runId: string, now: number): 
   if (run.stopReason !== null && run.stopReason !== "requires_approval") return "noop"
   update(store, run, { status: "cancelled", stopReason: "cancelled", now })
   if (run.conversationId !== null) redis.releaseLock(run.conversationId)
+  Approvals.denyOnCancel(store, run.agentId, run.id, now)
   return "cancelled"
 }
 

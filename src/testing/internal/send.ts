@@ -146,6 +146,8 @@ export interface StepTarget {
   readonly lockKey: string | null
   /** the conversations endpoint's non-streaming run leaves its conversation out */
   readonly runConversationId: string | null
+  /** the agents endpoint answers a pending approval with an object `detail` */
+  readonly structuredPendingApproval: boolean
 }
 
 /** A non-streaming send: the whole turn at once, answered as a `LettaResponse`. */
@@ -175,8 +177,10 @@ export const step = (
     if (target.lockKey !== null) state.redis.releaseLock(target.lockKey)
     switch (result._tag) {
       case "Completed": {
-        Runs.update(store, run, { status: "completed", stopReason: "end_turn", now })
-        run.ttftNs = run.totalDurationNs
+        // `result.stop_reason.stop_reason.run_status`: an approval request completes the run too.
+        const status = Runs.statusOf(result.stopReason)
+        Runs.update(store, run, { status, stopReason: result.stopReason, now })
+        if (status === "completed") run.ttftNs = run.totalDurationNs
         return json(Turn.lettaResponse(result))
       }
       case "LlmError": {
@@ -186,7 +190,18 @@ export const step = (
       }
       case "Crash": {
         Runs.update(store, run, { status: "failed", error: result.detail, now })
-        return yield* (result.exception === "ValueError" ? Errors.detail(400, result.detail) : Errors.unknownError())
+        switch (result.exception) {
+          case "ValueError":
+            return yield* Errors.detail(400, result.detail)
+          case "PendingApprovalError":
+            return yield* Errors.pendingApproval(
+              result.detail,
+              result.pendingRequestId ?? null,
+              target.structuredPendingApproval
+            )
+          default:
+            return yield* Errors.unknownError()
+        }
       }
     }
   })

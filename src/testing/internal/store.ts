@@ -11,10 +11,45 @@
  */
 import * as Ids from "./ids.js"
 
-export type Role = "system" | "user" | "assistant" | "summary"
+export type Role = "system" | "user" | "assistant" | "summary" | "approval" | "tool"
 
 /** A content part as stored, already normalised with pydantic defaults. */
 export type Part = Readonly<Record<string, unknown>> & { readonly type: string }
+
+/** One call the model asked for (`OpenAIToolCall`): `arguments` exactly as the model wrote them. */
+export interface ToolCallRecord {
+  readonly id: string
+  readonly name: string
+  readonly arguments: string
+}
+
+/** A `ToolReturn` as stored on a tool message, or on an approval response for a client-side return. */
+export interface ToolReturnRecord {
+  readonly toolCallId: string
+  readonly status: "success" | "error"
+  /** what the tool answered: text, or the text and image parts a client sent */
+  readonly response: string | ReadonlyArray<Part>
+  readonly stdout: ReadonlyArray<string> | null
+  readonly stderr: ReadonlyArray<string> | null
+}
+
+/** One item of an approval response: a decision on a call, or a client's return for it. */
+export type ApprovalItem =
+  | {
+    readonly type: "approval"
+    readonly toolCallId: string
+    readonly approve: boolean
+    readonly reason: string | null
+  }
+  | ({ readonly type: "tool" } & ToolReturnRecord)
+
+/** The approval-role message that answers an approval request, with its deprecated single-call fields. */
+export interface ApprovalResponse {
+  readonly approvals: ReadonlyArray<ApprovalItem>
+  readonly approve: boolean | null
+  readonly approvalRequestId: string | null
+  readonly reason: string | null
+}
 
 export interface MessageRecord {
   readonly id: string
@@ -31,6 +66,12 @@ export interface MessageRecord {
   /** `null` for the agent's default (agent-direct) thread */
   readonly conversationId: string | null
   readonly createdAt: number
+  /** an approval request's calls (role `approval`) */
+  readonly toolCalls: ReadonlyArray<ToolCallRecord> | null
+  /** the returns of a tool message (role `tool`) */
+  readonly toolReturns: ReadonlyArray<ToolReturnRecord> | null
+  /** an approval response (role `approval` without calls) */
+  readonly approvalResponse: ApprovalResponse | null
 }
 
 export type RunStatus = "created" | "running" | "completed" | "failed" | "cancelled"
@@ -99,6 +140,8 @@ export interface LlmConfig {
   readonly endpointType: string
   readonly endpoint: string | null
   readonly contextWindow: number
+  /** `llm_config.parallel_tool_calls`: when off, the agent loop keeps only the first call of a response */
+  readonly parallelToolCalls: boolean
 }
 
 export interface EmbeddingConfig {
@@ -163,7 +206,20 @@ export interface ConversationRecord {
 export type NewMessage =
   & Pick<MessageRecord, "agentId" | "role" | "content" | "createdAt">
   & Partial<
-    Pick<MessageRecord, "id" | "otid" | "name" | "senderId" | "groupId" | "stepId" | "runId" | "conversationId">
+    Pick<
+      MessageRecord,
+      | "id"
+      | "otid"
+      | "name"
+      | "senderId"
+      | "groupId"
+      | "stepId"
+      | "runId"
+      | "conversationId"
+      | "toolCalls"
+      | "toolReturns"
+      | "approvalResponse"
+    >
   >
 
 /** One page of DB messages, selected like `message_manager.list_messages`. */
@@ -258,6 +314,9 @@ export class Store {
       stepId: null,
       runId: null,
       conversationId: null,
+      toolCalls: null,
+      toolReturns: null,
+      approvalResponse: null,
       ...message,
       id: message.id ?? Ids.make("message"),
       seq: this.seq()

@@ -25,9 +25,9 @@ import { Clock, Effect, Fiber } from "effect"
 import type * as Scope from "effect/Scope"
 import * as AgentStream from "./agentStream.js"
 import type { Chunk } from "./redisStreams.js"
+import * as Runs from "./runs.js"
 import * as Sse from "./sse.js"
 import type { ServerState } from "./state.js"
-import type { RunStatus } from "./store.js"
 import * as Wire from "./wire.js"
 
 const flushSize = 50
@@ -82,30 +82,6 @@ const writer = (state: ServerState, runId: string): Effect.Effect<
       })
     return { write }
   })
-
-/** `StopReasonType.run_status`; a value it does not know maps to `completed`. */
-const runStatusOf = (stopReason: string): RunStatus => {
-  switch (stopReason) {
-    case "end_turn":
-    case "max_steps":
-    case "tool_rule":
-    case "requires_approval":
-      return "completed"
-    case "cancelled":
-      return "cancelled"
-    case "error":
-    case "invalid_tool_call":
-    case "no_tool_call":
-    case "invalid_llm_response":
-    case "llm_api_error":
-    case "max_tokens_exceeded":
-    case "context_window_overflow_in_system_prompt":
-    case "insufficient_credits":
-      return "failed"
-    default:
-      return "completed"
-  }
-}
 
 // The processor's checks, on the chunk text (at a line start, so message content cannot fake them).
 const isDone = (chunk: string) => chunk.startsWith("data: [DONE]") || chunk.includes("\ndata: [DONE]")
@@ -227,7 +203,7 @@ export const process = (state: ServerState, ctx: AgentStream.AgentStream): Effec
     if (ctx.lockKey !== null) state.redis.releaseLock(ctx.lockKey)
     const final = stopReason ?? (sawError || sawDone ? "error" : null)
     if (final !== null) {
-      const status = runStatusOf(final)
+      const status = Runs.statusOf(final)
       const error = status === "failed" ? errorMetadata : undefined
       AgentStream.record(ctx, { status, stopReason: final, error }, yield* Clock.currentTimeMillis)
     }

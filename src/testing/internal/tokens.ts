@@ -10,7 +10,14 @@
  * - `reasoning` and assistant `content` are text fragments;
  * - a tool call is one `tool_call` / `tool_calls` delta object (null keys
  *   dropped): `name` only on the first delta, then `arguments` fragments, and
- *   `tool_call_id` on all of them.
+ *   `tool_call_id` on all of them;
+ * - a call that needs approval streams as `approval_request_message` deltas
+ *   under `decrement_message_uuid(id)`, which is also their `otid`, and
+ *   outside the otid index count; `ApprovalRequestMessage` lacks the
+ *   null-dropping encoder of `ToolCallMessage`, so its delta objects carry
+ *   `"arguments":null` on the first delta and `"name":null` on the others.
+ *   Every call is streamed, also those the agent drops afterwards because
+ *   parallel tool calls are off.
  *
  * Dates are stamped when a delta is emitted (the interfaces call
  * `datetime.now()` per chunk).
@@ -23,6 +30,7 @@ export type ResponsePart =
   | { readonly _tag: "Reasoning"; readonly text: string }
   | { readonly _tag: "Text"; readonly text: string }
   | { readonly _tag: "ToolCall"; readonly toolCallId: string; readonly name: string; readonly arguments: string }
+  | { readonly _tag: "ApprovalCall"; readonly toolCallId: string; readonly name: string; readonly arguments: string }
 
 export interface ResponseIds {
   /** the persisted assistant message id */
@@ -43,7 +51,18 @@ export interface Delta {
  */
 export const fragments = (text: string): Array<string> => text.match(/\s*\S+|\s+$/g) ?? []
 
-const messageType = (part: ResponsePart): string =>
+/**
+ * Deterministic argument fragments of at most eight characters (whole code
+ * points), the way providers cut a call's JSON regardless of its spacing.
+ */
+export const argumentFragments = (text: string): Array<string> => {
+  const chars = Array.from(text)
+  const out: Array<string> = []
+  for (let i = 0; i < chars.length; i += 8) out.push(chars.slice(i, i + 8).join(""))
+  return out
+}
+
+const messageType = (part: Exclude<ResponsePart, { _tag: "ApprovalCall" }>): string =>
   part._tag === "Reasoning" ? "reasoning_message" : part._tag === "Text" ? "assistant_message" : "tool_call_message"
 
 const head = (ids: ResponseIds, type: string, otid: string, now: number): Wire.WireObject => ({
@@ -82,6 +101,10 @@ export const deltas = (
   let index = -1
   let previous: string | undefined
   for (const part of parts) {
+    if (part._tag === "ApprovalCall") {
+      out.push(...approvalDeltas(ids, part, options?.split === false ? (text) => [text] : argumentFragments))
+      continue
+    }
     const type = messageType(part)
     if (type !== previous) {
       index += 1
@@ -125,4 +148,22 @@ export const deltas = (
     }
   }
   return out
+}
+
+/** The deltas of one call that needs approval (see the module comment). */
+const approvalDeltas = (
+  ids: ResponseIds,
+  part: Extract<ResponsePart, { _tag: "ApprovalCall" }>,
+  pieces: (text: string) => Array<string>
+): Array<Delta> => {
+  const id = Ids.decrement(ids.id)
+  const type = "approval_request_message"
+  const delta = (name: string | null, args: string | null) => {
+    const call = { name, arguments: args, tool_call_id: part.toolCallId }
+    return {
+      messageType: type,
+      at: (now: number) => ({ ...head({ ...ids, id }, type, id, now), tool_call: call, tool_calls: call })
+    }
+  }
+  return [delta(part.name, null), ...pieces(part.arguments).map((fragment) => delta(null, fragment))]
 }

@@ -139,6 +139,20 @@ const approvalReturn = P.model({
   reason: optionalStr
 })
 
+/** `ApprovalCreate.migrate_deprecated_fields`: the single-call form becomes one `approvals` item. */
+const migrateDeprecatedFields = (value: Record<string, unknown>) => {
+  const approvals = value["approvals"] as ReadonlyArray<unknown> | null
+  if ((approvals === null || approvals.length === 0) && value["approve"] !== null && value["approval_request_id"] !== null) {
+    value["approvals"] = [{
+      type: "approval",
+      tool_call_id: value["approval_request_id"],
+      approve: value["approve"],
+      reason: value["reason"]
+    }]
+  }
+  return undefined
+}
+
 const approvalCreate = P.model({
   type: P.withDefault(enumLiteral("MessageCreateType", "approval"), "approval"),
   otid: optionalStr,
@@ -150,7 +164,7 @@ const approvalCreate = P.model({
   approve: P.withDefault(P.optional(P.bool), null),
   approval_request_id: optionalStr,
   reason: optionalStr
-}, generatedOtid)
+}, (value) => generatedOtid(value) ?? migrateDeprecatedFields(value))
 
 const toolReturnCreate = P.model({
   type: P.withDefault(enumLiteral("MessageCreateType", "tool_return"), "tool_return"),
@@ -294,8 +308,40 @@ export type InputMessage =
     readonly sender_id: string | null
     readonly group_id: string | null
   }
-  | { readonly type: "approval"; readonly otid: string }
-  | { readonly type: "tool_return"; readonly otid: string }
+  | {
+    readonly type: "approval"
+    readonly otid: string
+    readonly group_id: string | null
+    readonly approvals: ReadonlyArray<ReturnInput> | null
+    readonly approve: boolean | null
+    readonly approval_request_id: string | null
+    readonly reason: string | null
+  }
+  | {
+    readonly type: "tool_return"
+    readonly otid: string
+    readonly group_id: string | null
+    readonly tool_returns: ReadonlyArray<Extract<ReturnInput, { type: "tool" }>>
+  }
+
+/** An `approvals[]` item: `ApprovalReturn` or a client's `ToolReturn`. */
+export type ReturnInput =
+  | { readonly type: "approval"; readonly tool_call_id: string; readonly approve: boolean; readonly reason: string | null }
+  | {
+    readonly type: "tool"
+    readonly tool_return: string | ReadonlyArray<Part>
+    readonly status: "success" | "error"
+    readonly tool_call_id: string
+    readonly stdout: ReadonlyArray<string> | null
+    readonly stderr: ReadonlyArray<string> | null
+  }
+
+/** `ClientToolSchema`: a tool the client runs itself. */
+export interface ClientTool {
+  readonly name: string
+  readonly description: string | null
+  readonly parameters: Record<string, unknown> | null
+}
 
 export interface SendRequest {
   readonly messages: ReadonlyArray<InputMessage>
@@ -303,6 +349,7 @@ export interface SendRequest {
   readonly assistant_message_tool_name: string
   readonly assistant_message_tool_kwarg: string
   readonly include_return_message_types: ReadonlyArray<string> | null
+  readonly client_tools: ReadonlyArray<ClientTool> | null
   readonly streaming: boolean
   readonly stream_tokens: boolean
   readonly include_pings: boolean
@@ -318,6 +365,7 @@ const asSend = (value: Record<string, unknown>): SendRequest => ({
   assistant_message_tool_name: value["assistant_message_tool_name"] as string,
   assistant_message_tool_kwarg: value["assistant_message_tool_kwarg"] as string,
   include_return_message_types: value["include_return_message_types"] as ReadonlyArray<string> | null,
+  client_tools: value["client_tools"] as ReadonlyArray<ClientTool> | null,
   streaming: (value["streaming"] as boolean | undefined) ?? false,
   stream_tokens: (value["stream_tokens"] as boolean | undefined) ?? false,
   include_pings: (value["include_pings"] as boolean | undefined) ?? true,
@@ -436,6 +484,10 @@ const createAgent = P.model({
     model: optionalStr,
     embedding: P.withDefault(handle("embedding"), null),
     context_window_limit: P.withDefault(P.optional(P.int), null),
+    // Deprecated in favour of `model_settings`, but still copied onto the llm_config last.
+    parallel_tool_calls: P.withDefault(P.optional(P.bool), null),
+    // Only its `parallel_tool_calls` is read (the real model validates it per provider).
+    model_settings: P.withDefault(P.optional(P.dict), null),
     timezone: optionalStr,
     hidden: P.withDefault(P.optional(P.bool), null)
   })

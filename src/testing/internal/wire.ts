@@ -6,7 +6,19 @@
  */
 import { PyFloat, reprFloat } from "./pyrepr.js"
 import * as Ids from "./ids.js"
-import type { AgentRecord, BlockRecord, ConversationRecord, MessageRecord, Part, RunRecord, StepRecord } from "./store.js"
+import { approvalTool } from "./toolCalls.js"
+import type {
+  AgentRecord,
+  ApprovalItem,
+  BlockRecord,
+  ConversationRecord,
+  MessageRecord,
+  Part,
+  RunRecord,
+  StepRecord,
+  ToolCallRecord,
+  ToolReturnRecord
+} from "./store.js"
 
 // ---------------------------------------------------------------------------
 // JSON
@@ -134,34 +146,137 @@ export const lettaMessages = (m: MessageRecord): Array<WireObject> => {
         ...base(m, "user_message", m.otid),
         content: isSingleText(m.content) ? textOf(m.content[0]!) : m.content.map(userPart)
       }]
-    case "assistant": {
-      const out: Array<WireObject> = []
-      for (const part of m.content) {
-        const otid = Ids.otidFromId(m.id, out.length)
-        if (part.type === "reasoning") {
-          const last = out[out.length - 1]
-          if (last !== undefined && last["message_type"] === "reasoning_message") {
-            last["reasoning"] = `${last["reasoning"] as string}${part["reasoning"] as string}`
-            continue
-          }
-          out.push({
-            ...base(m, "reasoning_message", otid),
-            sender_id: null,
-            source: "reasoner_model",
-            reasoning: part["reasoning"],
-            signature: part["signature"] ?? null
-          })
-        } else if (part.type === "text") {
-          const last = out[out.length - 1]
-          if (last !== undefined && last["message_type"] === "assistant_message") {
-            last["content"] = `${last["content"] as string}${textOf(part)}`
-            continue
-          }
-          out.push({ ...base(m, "assistant_message", otid), content: textOf(part) })
-        }
+    case "assistant":
+      return contentMessages(m)
+    case "approval":
+      return m.toolCalls !== null && m.toolCalls.length > 0
+        ? [...contentMessages(m), approvalRequest(m, m.toolCalls)]
+        : [approvalResponse(m)]
+    case "tool":
+      return [toolReturnMessage(m)]
+  }
+}
+
+/** `_convert_reasoning_messages` with `text_is_assistant_message`: reasoning and assistant parts. */
+const contentMessages = (m: MessageRecord): Array<WireObject> => {
+  const out: Array<WireObject> = []
+  for (const part of m.content) {
+    const otid = Ids.otidFromId(m.id, out.length)
+    if (part.type === "reasoning") {
+      const last = out[out.length - 1]
+      if (last !== undefined && last["message_type"] === "reasoning_message") {
+        last["reasoning"] = `${last["reasoning"] as string}${part["reasoning"] as string}`
+        continue
       }
-      return out
+      out.push({
+        ...base(m, "reasoning_message", otid),
+        sender_id: null,
+        source: "reasoner_model",
+        reasoning: part["reasoning"],
+        signature: part["signature"] ?? null
+      })
+    } else if (part.type === "text") {
+      const last = out[out.length - 1]
+      if (last !== undefined && last["message_type"] === "assistant_message") {
+        last["content"] = `${last["content"] as string}${textOf(part)}`
+        continue
+      }
+      out.push({ ...base(m, "assistant_message", otid), content: textOf(part) })
     }
+  }
+  return out
+}
+
+/** A complete `ToolCall` (step mode and history). */
+export const toolCall = (call: ToolCallRecord): WireObject => ({
+  name: call.name,
+  arguments: call.arguments,
+  tool_call_id: call.id
+})
+
+/** `_convert_approval_request_message`: the first call (deprecated field) and all of them. */
+const approvalRequest = (m: MessageRecord, calls: ReadonlyArray<ToolCallRecord>): WireObject => ({
+  ...base(m, "approval_request_message", m.otid),
+  tool_call: toolCall(calls[0]!),
+  tool_calls: calls.map(toolCall)
+})
+
+/**
+ * `tool_return_to_text`: the text parts (empty ones left out) on separate
+ * lines, images as a placeholder.
+ */
+export const toolReturnText = (response: string | ReadonlyArray<Part>): string => {
+  if (typeof response === "string") return response
+  const text = response.filter((p) => p.type === "text" && textOf(p) !== "").map(textOf).join("\n")
+  const images = response.filter((p) => p.type === "image").length
+  if (images === 0) return text
+  const placeholder = images === 1 ? "[Image omitted]" : `[${images} images omitted]`
+  return text === "" ? placeholder : `${text} ${placeholder}`
+}
+
+/**
+ * A `ToolReturn` of a tool message: `_parse_tool_response` reads a text
+ * answer's status back from its packaged JSON, but calls any list of parts a
+ * success, whatever the client said.
+ */
+const toolReturn = (r: ToolReturnRecord): WireObject => ({
+  type: "tool",
+  tool_return: typeof r.response === "string" ? r.response : r.response.map((p) => ({ ...p })),
+  status: typeof r.response === "string" ? r.status : "success",
+  tool_call_id: r.toolCallId,
+  stdout: r.stdout,
+  stderr: r.stderr
+})
+
+/** `_convert_explicit_tool_returns`: every return, the first one again in the deprecated fields. */
+const toolReturnMessage = (m: MessageRecord): WireObject => {
+  const returns = (m.toolReturns ?? []).map(toolReturn)
+  const first = returns[0]
+  return {
+    ...base(m, "tool_return_message", Ids.otidFromId(m.id, 0)),
+    tool_return: first === undefined
+      ? null
+      : typeof first["tool_return"] === "string"
+      ? first["tool_return"]
+      : toolReturnText(first["tool_return"] as ReadonlyArray<Part>),
+    status: first?.["status"] ?? null,
+    tool_call_id: first?.["tool_call_id"] ?? null,
+    stdout: first?.["stdout"] ?? null,
+    stderr: first?.["stderr"] ?? null,
+    tool_returns: returns
+  }
+}
+
+/** An approval response's item: a client's return shows its text (parts flattened) and its own status. */
+const approvalItem = (item: ApprovalItem): WireObject =>
+  item.type === "approval"
+    ? { type: "approval", tool_call_id: item.toolCallId, approve: item.approve, reason: item.reason }
+    : {
+      type: "tool",
+      tool_return: typeof item.response === "string" ? item.response : toolReturnText(item.response),
+      status: item.status,
+      tool_call_id: item.toolCallId,
+      stdout: item.stdout,
+      stderr: item.stderr
+    }
+
+/**
+ * `ApprovalResponseMessage` as `to_letta_messages` builds it: no name, sender
+ * or step; the deprecated fields come from the first approval decision.
+ */
+const approvalResponse = (m: MessageRecord): WireObject => {
+  const response = m.approvalResponse
+  const approvals = response?.approvals ?? []
+  const first = approvals.find((a) => a.type === "approval")
+  return {
+    ...base(m, "approval_response_message", m.otid),
+    name: null,
+    sender_id: null,
+    step_id: null,
+    approvals: approvals.map(approvalItem),
+    approve: first?.approve ?? null,
+    approval_request_id: first?.toolCallId ?? null,
+    reason: first?.reason ?? null
   }
 }
 
@@ -387,7 +502,8 @@ export const agentState = (a: AgentRecord, rel: AgentRelationships = allRelation
     updated_at: utcDateTime(a.updatedAt),
     id: a.id,
     name: a.name,
-    tool_rules: [],
+    // The approval tool's rule; the tool itself is not listed (agents here have no tool records).
+    tool_rules: [{ tool_name: approvalTool.name, type: "requires_approval", prompt_template: null }],
     message_ids: [...a.inContext],
     system: a.system,
     agent_type: a.agentType,
@@ -412,7 +528,7 @@ export const agentState = (a: AgentRecord, rel: AgentRelationships = allRelation
       compatibility_type: null,
       verbosity: null,
       tier: null,
-      parallel_tool_calls: false,
+      parallel_tool_calls: a.llm.parallelToolCalls,
       response_format: null,
       strict: false,
       return_logprobs: false,

@@ -46,6 +46,18 @@ export const getAgent = (state: ServerState, agentId: string): Effect.Effect<Age
   return agent === undefined ? Effect.fail(Errors.agentNotFound(agentId)) : Effect.succeed(agent)
 }
 
+/**
+ * `create_agent_async`: a handle's llm_config has `parallel_tool_calls` off; `model_settings`
+ * (whose own default is on) are applied over it, then the deprecated top-level field.
+ */
+const parallelToolCalls = (request: Record<string, unknown>): boolean => {
+  const explicit = request["parallel_tool_calls"] as boolean | null
+  if (explicit !== null) return explicit
+  const settings = request["model_settings"] as Record<string, unknown> | null
+  if (settings === null) return false
+  return typeof settings["parallel_tool_calls"] === "boolean" ? settings["parallel_tool_calls"] : true
+}
+
 export const createAgent: Handler = (state, req) =>
   Effect.gen(function*() {
     const body = yield* readBody(req)
@@ -100,7 +112,8 @@ export const createAgent: Handler = (state, req) =>
         providerName: provider,
         endpointType: provider,
         endpoint: knownEndpoints[provider] ?? null,
-        contextWindow: (request["context_window_limit"] as number | null) ?? 128_000
+        contextWindow: (request["context_window_limit"] as number | null) ?? 128_000,
+        parallelToolCalls: parallelToolCalls(request)
       },
       embedding: embeddingHandle === null || embeddingHandle === ""
         ? null

@@ -229,7 +229,7 @@ export const sendConversationMessage: Handler = (state, req, pathParams) =>
       const target = { thread, runType: "send_message" as const, lockKey: agent.id }
       return request.streaming
         ? yield* Send.stream(state, target, request)
-        : yield* Send.step(state, { ...target, runConversationId: null }, request)
+        : yield* Send.step(state, { ...target, runConversationId: null, structuredPendingApproval: false }, request)
     }
 
     const conversation = yield* getConversation(state, id)
@@ -245,7 +245,13 @@ export const sendConversationMessage: Handler = (state, req, pathParams) =>
       ? yield* Send.stream(state, { thread, runType: "send_conversation_message", lockKey: conversation.id }, request)
       : yield* Send.step(
         state,
-        { thread, runType: "send_conversation_message", lockKey: null, runConversationId: null },
+        {
+          thread,
+          runType: "send_conversation_message",
+          lockKey: null,
+          runConversationId: null,
+          structuredPendingApproval: false
+        },
         request
       )
   })

@@ -115,7 +115,13 @@ export const sendMessage: Handler = (state, req, pathParams) =>
     // This endpoint takes no lock (`should_lock=False`): concurrent sends are allowed.
     return request.streaming
       ? yield* Send.stream(state, { thread, runType: "send_message", lockKey: null }, request)
-      : yield* Send.step(state, { thread, runType: "send_message", lockKey: null, runConversationId: null }, request)
+      : yield* Send.step(state, {
+        thread,
+        runType: "send_message",
+        lockKey: null,
+        runConversationId: null,
+        structuredPendingApproval: true
+      }, request)
   })
 
 /** Deprecated `POST /v1/agents/{agent_id}/messages/stream`: always streams, no SDK gate. */
@@ -152,7 +158,8 @@ const processInBackground = (state: ServerState, runId: string, request: SendReq
     const result = agent === undefined ? undefined : Turn.execute(store, { agent, conversation: null }, run, request, now)
     let firstTerminal: boolean
     if (result?._tag === "Completed") {
-      firstTerminal = Runs.update(store, run, { status: "completed", stopReason: "end_turn", now })
+      // Any stop reason but `cancelled` completes an async run, an approval request included.
+      firstTerminal = Runs.update(store, run, { status: "completed", stopReason: result.stopReason, now })
       run.ttftNs = run.totalDurationNs
     } else {
       const error = result === undefined ? `Agent with ID ${run.agentId} not found` : Turn.errorText(result)
@@ -183,7 +190,8 @@ export const sendMessageAsync: Handler = (state, req, pathParams) =>
       now
     })
     const response = json(Wire.run(run))
-    const fiber = yield* state.fork(processInBackground(state, run.id, request))
+    // `_process_message_background` never hands `client_tools` to the agent loop.
+    const fiber = yield* state.fork(processInBackground(state, run.id, { ...request, client_tools: null }))
     if (fiber.unsafePoll() === null) state.runFibers.set(run.id, fiber)
     return response
   })
