@@ -85,8 +85,10 @@ export const describeFailure = (error: unknown): string => {
   if (typeof error === "object" && error !== null) {
     const message = (error as { readonly message?: unknown }).message
     const tag = (error as { readonly _tag?: unknown })._tag
+    // Named like Python's tracebacks (`TypeError: …`), the form the server's own tool errors take.
+    const name = typeof tag === "string" ? tag : error instanceof Error ? error.name : undefined
     if (typeof message === "string" && message !== "") {
-      return typeof tag === "string" && !message.includes(tag) ? `${tag}: ${message}` : message
+      return name !== undefined && !message.startsWith(name) ? `${name}: ${message}` : message
     }
     if (typeof tag === "string") return tag
   }
@@ -170,13 +172,13 @@ const handled = <R>(tool: Runnable<R>, call: ToolCall, params: unknown): Effect.
             call,
             typeof encode === "string"
               ? `The result of ${tool.name} does not match its schema:\n${encode}`
-              : `${tool.name} failed: ${describeFailure(error)}`
+              : describeFailure(error)
           )
         )
       }
       // A defect is a bug in the handler; the agent hears about it, the app's log gets the cause.
       return Effect.logWarning(`client tool ${tool.name} crashed`, cause).pipe(
-        Effect.as(errorItem(call, `${tool.name} crashed: ${describeFailure(Cause.squash(cause))}`))
+        Effect.as(errorItem(call, `Unexpected error in ${tool.name}: ${describeFailure(Cause.squash(cause))}`))
       )
     })
   )

@@ -170,7 +170,7 @@ describe("ClientTools.execute", () => {
         type: "tool",
         tool_call_id: "call_1",
         status: "error",
-        tool_return: "calculator failed: Overdrawn: balance would be -1"
+        tool_return: "Overdrawn: balance would be -1"
       })
     }))
 
@@ -196,7 +196,7 @@ describe("ClientTools.execute", () => {
       const tools = ClientTools.toolkit(crash, liar, cyclic)
       expect(yield* ClientTools.execute(tools, call("crash", "{}"))).toMatchObject({
         status: "error",
-        tool_return: "crash crashed: RuntimeException: boom"
+        tool_return: "Unexpected error in crash: RuntimeException: boom"
       })
       const lied = yield* ClientTools.execute(tools, call("liar", "{}"))
       expect(lied.status).toBe("error")

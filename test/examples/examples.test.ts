@@ -70,4 +70,19 @@ describe("examples", () => {
         ""
       ])
     }))
+  it.live("tools: the agent calls the calculator and the clock, which run here, and answers with their results", () =>
+    Effect.gen(function*() {
+      const result = yield* runExample("tools.ts")
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      expect(result.stdout.split("\n")).toEqual([
+        "> Use the calculator to multiply 6 by 7 and read the clock in UTC",
+        `[tool] calculator({"operation":"multiply","a":6,"b":7})`,
+        `[tool] clock({"timezone":"UTC"})`,
+        "calculator: 42",
+        expect.stringMatching(/^clock: \d{1,2} \w{3} \d{4}, \d{2}:\d{2} \(UTC\)$/),
+        "[stop reason: end_turn]",
+        ""
+      ])
+    }))
 })
