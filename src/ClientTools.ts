@@ -16,9 +16,13 @@
  * Each round's answer is computed once and sent with its own `otid`: a send that is retried
  * (only where `Retry` allows) repeats the same results and never runs a handler again.
  *
+ * An agent whose calls were never answered (the loop failed or was interrupted) keeps
+ * waiting: `pending` reads the calls from its history, `resume` and `resumeStream` answer
+ * them and go on.
+ *
  * @since 0.1.0
  */
-import { Effect, Either, type Schema, Stream } from "effect"
+import { Chunk, Effect, Either, Option, type Schema, Stream } from "effect"
 import * as Accumulator from "./Accumulator.js"
 import {
   type ApprovalItem,
@@ -29,6 +33,7 @@ import {
   sumUsage,
   type ToolItem
 } from "./internal/toolCalls.js"
+import { messageIdOf } from "./internal/paging.js"
 import * as LettaClient from "./LettaClient.js"
 import * as LettaError from "./LettaError.js"
 import type * as Messages from "./Messages.js"
@@ -416,9 +421,31 @@ const noCalls = (loop: Loop<any, any, any>, runId: string | undefined) =>
     excerpt: runId === undefined ? "" : `run ${runId}`
   })
 
+/**
+ * The loop's first send: the caller's message, or (when resuming) the answers to calls the
+ * agent was already waiting for.
+ */
+type Start<B> =
+  | { readonly _tag: "Request"; readonly body: B }
+  | { readonly _tag: "Pending"; readonly pending: Pending; readonly settings: B }
+
+/** The first body of a loop, with the toolkit offered and approval requests never filtered out. */
+const firstBody = <R, EA, RA, B extends Omit<LettaRequestEncoded, "client_tools">>(
+  loop: Loop<R, EA, RA>,
+  start: Start<B>
+): Effect.Effect<B, LettaError.LettaError | EA, R | RA> => {
+  const offered = (body: B): B => withApprovalRequests({ ...body, client_tools: loop.clientTools })
+  return start._tag === "Request"
+    ? Effect.succeed(offered(start.body))
+    : Effect.map(
+      answerRound(loop, start.pending.toolCalls, start.pending.runId, 0),
+      (answers) => answerBody(offered(start.settings), answers)
+    )
+}
+
 const sendLoop = Effect.fn("ClientTools.send")(function*(
   target: Target,
-  request: SendRequest,
+  start: Start<SendRequest>,
   options: LoopOptions<any, any, any>
 ) {
   const client = yield* LettaClient.LettaClient
@@ -428,10 +455,10 @@ const sendLoop = Effect.fn("ClientTools.send")(function*(
       ? client.agents.messages.create(target, body)
       : client.conversations.messages.create(target.conversationId, { ...body, agent_id: target.agentId })
   yield* Effect.annotateCurrentSpan("letta.tools", loop.clientTools.map((tool) => tool.name))
-  let body: LettaRequestEncoded = withApprovalRequests({ ...request, client_tools: loop.clientTools })
+  let body: LettaRequestEncoded = yield* firstBody(loop, start)
   const messages: Array<LettaMessage> = []
   const usages: Array<LettaUsageStatistics> = []
-  for (let answered = 0;; answered++) {
+  for (let answered = start._tag === "Pending" ? 1 : 0;; answered++) {
     const response = yield* send(body)
     messages.push(...response.messages)
     usages.push(response.usage)
@@ -464,7 +491,7 @@ export const send = <R, EA = never, RA = never>(
   request: SendRequest,
   options: LoopOptions<R, EA, RA>
 ): Effect.Effect<LoopResult, LettaError.LettaError | EA, LettaClient.LettaClient | R | RA> =>
-  sendLoop(target, request, options)
+  sendLoop(target, { _tag: "Request", body: request }, options)
 
 /** What one round's stream showed the loop. */
 interface RoundState {
@@ -486,6 +513,13 @@ interface RoundState {
 export const stream = <R, EA = never, RA = never>(
   target: Target,
   request: StreamRequest,
+  options: StreamLoopOptions<R, EA, RA>
+): Stream.Stream<LettaStreamingMessage, LettaError.LettaError | EA, LettaClient.LettaClient | R | RA> =>
+  streamLoop(target, { _tag: "Request", body: request }, options)
+
+const streamLoop = <R, EA, RA>(
+  target: Target,
+  start: Start<StreamRequest>,
   options: StreamLoopOptions<R, EA, RA>
 ): Stream.Stream<LettaStreamingMessage, LettaError.LettaError | EA, LettaClient.LettaClient | R | RA> =>
   Stream.unwrap(Effect.gen(function*() {
@@ -523,5 +557,80 @@ export const stream = <R, EA = never, RA = never>(
           Stream.concat(Stream.unwrap(next))
         )
       })
-    return round(withApprovalRequests({ ...request, client_tools: loop.clientTools }), 0)
+    return round(yield* firstBody(loop, start), start._tag === "Pending" ? 1 : 0)
   })).pipe(Stream.withSpan("ClientTools.stream"))
+
+/**
+ * Tool calls an agent is waiting for: what `ApprovalRequiredError` and `ToolRoundLimitError`
+ * carry, and what `pending` reads from the history.
+ *
+ * @since 0.1.0
+ * @category resuming
+ */
+export interface Pending {
+  readonly toolCalls: ReadonlyArray<ToolCall>
+  readonly runId?: string | undefined
+}
+
+/**
+ * The tool calls the agent (or conversation) is waiting for, read from the newest message
+ * of its history, if that is an approval request. After a loop failed with
+ * `ApprovalRequiredError` or `ToolRoundLimitError`, or was interrupted while its tools ran,
+ * the agent keeps waiting and refuses other messages (`ConflictError`, reason
+ * `pending_approval`): answer it with `resume`.
+ *
+ * @since 0.1.0
+ * @category resuming
+ */
+export const pending = Effect.fn("ClientTools.pending")(function*(target: Target) {
+  const client = yield* LettaClient.LettaClient
+  const params = { order: "desc", limit: 10 } as const
+  const newest = typeof target === "string"
+    ? client.agents.messages.list(target, params)
+    : target.conversationId === "default" && target.agentId !== undefined
+    ? client.agents.messages.list(target.agentId, params)
+    : client.conversations.messages.list(target.conversationId, params)
+  // One stored message lists as several (its reasoning, then the request), all with its id.
+  const page = Chunk.toReadonlyArray(yield* newest.pipe(Stream.take(params.limit), Stream.runCollect))
+  const id = page[0] === undefined ? undefined : messageIdOf(page[0])
+  const parts = page.filter((m) => id !== undefined && messageIdOf(m) === id)
+  const requests = parts.filter((m): m is ApprovalRequestMessage =>
+    m.message_type === "approval_request_message"
+  )
+  const toolCalls = callsOf(requests)
+  return toolCalls.length === 0
+    ? Option.none<Pending>()
+    : Option.some<Pending>({ toolCalls, runId: requests[0]?.run_id ?? undefined })
+})
+
+/**
+ * Answers calls the agent is already waiting for (`pending`, or the calls of an
+ * `ApprovalRequiredError` / `ToolRoundLimitError`) with the toolkit and the approver, then
+ * goes on as `send`. `settings` are the request fields every round carries
+ * (`max_steps`, `include_return_message_types`, …). The answered calls count as the first
+ * round.
+ *
+ * @since 0.1.0
+ * @category resuming
+ */
+export const resume = <R, EA = never, RA = never>(
+  target: Target,
+  waiting: Pending,
+  options: LoopOptions<R, EA, RA> & { readonly settings?: Omit<SendRequest, "input" | "messages"> | undefined }
+): Effect.Effect<LoopResult, LettaError.LettaError | EA, LettaClient.LettaClient | R | RA> =>
+  sendLoop(target, { _tag: "Pending", pending: waiting, settings: options.settings ?? {} }, options)
+
+/**
+ * As `resume`, streaming every round as `stream` does.
+ *
+ * @since 0.1.0
+ * @category resuming
+ */
+export const resumeStream = <R, EA = never, RA = never>(
+  target: Target,
+  waiting: Pending,
+  options: StreamLoopOptions<R, EA, RA> & {
+    readonly settings?: Omit<StreamRequest, "input" | "messages"> | undefined
+  }
+): Stream.Stream<LettaStreamingMessage, LettaError.LettaError | EA, LettaClient.LettaClient | R | RA> =>
+  streamLoop(target, { _tag: "Pending", pending: waiting, settings: options.settings ?? {} }, options)

@@ -4,7 +4,7 @@
  * `/rounds n` to keep asking) and asks for approval of its server-side `delete_records`.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Ref, Schema, Stream } from "effect"
+import { Chunk, Deferred, Effect, Exit, Fiber, Layer, Option, Ref, Schema, Stream } from "effect"
 import { ClientTools, LettaClient, type LettaError, type Schemas } from "effect-letta"
 import { LettaTestServer } from "effect-letta/testing"
 import * as FaultProxy from "../support/faultProxy.js"
@@ -305,6 +305,55 @@ describe("tool loop options", () => {
       const result = yield* ClientTools.send(agent.id, { input: "just chatting" }, { toolkit })
       expect(result.rounds).toBe(0)
       expect(textOf(result.messages)).toBe("You said: just chatting")
+    }).pipe(Effect.provide(serverAndClient(httpClients[0]!.layer))))
+
+  it.effect("resuming: the calls an agent waits for are read from its history and answered, then the loop goes on", () =>
+    Effect.gen(function*() {
+      const { agent, client } = yield* anAgent
+      expect(yield* ClientTools.pending(agent.id)).toEqual(Option.none())
+
+      // A loop without an approver stops at the approval; the agent waits.
+      const required = yield* ClientTools.send(agent.id, { input: `/tool delete_records {"table":"logs"}` }, {
+        toolkit
+      }).pipe(Effect.flip)
+      expect(required._tag).toBe("ApprovalRequiredError")
+      const waiting = yield* ClientTools.pending(agent.id)
+      expect(Option.getOrThrow(waiting)).toEqual({
+        toolCalls: (required as LettaError.ApprovalRequiredError).toolCalls,
+        runId: (required as LettaError.ApprovalRequiredError).runId
+      })
+      const resumed = yield* ClientTools.resume(agent.id, required as LettaError.ApprovalRequiredError, {
+        toolkit,
+        approve: () => Effect.succeed(ClientTools.approve)
+      })
+      expect([resumed.rounds, textOf(resumed.messages)]).toEqual([1, "delete_records: Deleted 3 records from logs"])
+      expect(yield* ClientTools.pending(agent.id)).toEqual(Option.none())
+
+      // A loop interrupted while its tool ran: the pending calls, answered by a resumed stream.
+      const started = yield* Deferred.make<void>()
+      const stuck = ClientTools.make("calculator", {
+        parameters: Schema.Struct({}),
+        handler: () => Deferred.succeed(started, undefined).pipe(Effect.zipRight(Effect.never))
+      })
+      const fiber = yield* Effect.fork(Stream.runDrain(
+        ClientTools.stream(agent.id, { input: `/tool calculator {"operation":"add","a":1,"b":1}` }, {
+          toolkit: ClientTools.toolkit(stuck)
+        })
+      ))
+      yield* Deferred.await(started)
+      yield* Fiber.interrupt(fiber)
+      const blocked = yield* client.agents.messages.create(agent.id, { input: "hello?" }).pipe(Effect.flip)
+      expect(blocked._tag === "ConflictError" && blocked.reason).toBe("pending_approval")
+      const calls = Option.getOrThrow(yield* ClientTools.pending(agent.id))
+      expect(calls.toolCalls.map((c) => c.name)).toEqual(["calculator"])
+      const messages = Chunk.toReadonlyArray(yield* Stream.runCollect(
+        ClientTools.resumeStream(agent.id, calls, { toolkit, settings: { stream_tokens: true } })
+      ))
+      expect(textOf(messages)).toBe("calculator: 2")
+      expect(stopReasons(messages)).toEqual(["end_turn"])
+      expect(textOf((yield* client.agents.messages.create(agent.id, { input: "hello?" })).messages)).toBe(
+        "You said: hello?"
+      )
     }).pipe(Effect.provide(serverAndClient(httpClients[0]!.layer))))
 
   it.effect("LettaTestServer names its approval tool", () =>
