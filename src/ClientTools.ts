@@ -413,13 +413,24 @@ const answerBody = <B extends { readonly input?: unknown; readonly messages?: un
   return { ...rest, messages: [{ type: "approval", approvals: answers }] } as unknown as B
 }
 
-const noCalls = (loop: Loop<any, any, any>, runId: string | undefined) =>
-  new LettaError.DecodeError({
-    method: "POST",
-    url: loop.operation,
-    description: "the agent stopped with requires_approval but named no tool call with an id",
-    excerpt: runId === undefined ? "" : `run ${runId}`
-  })
+/** The answers to the calls of a round's approval requests (a round that named none is a protocol error). */
+const answerRequests = <R, EA, RA>(
+  loop: Loop<R, EA, RA>,
+  requests: ReadonlyArray<ApprovalRequestMessage>,
+  fallbackRunId: string | undefined,
+  answered: number
+): Effect.Effect<ReadonlyArray<Answer>, LettaError.LettaError | EA, R | RA> => {
+  const runId = requests[0]?.run_id ?? fallbackRunId
+  const calls = callsOf(requests)
+  return calls.length > 0 ? answerRound(loop, calls, runId, answered) : Effect.fail(
+    new LettaError.DecodeError({
+      method: "POST",
+      url: loop.operation,
+      description: "the agent stopped with requires_approval but named no tool call with an id",
+      excerpt: runId === undefined ? "" : `run ${runId}`
+    })
+  )
+}
 
 /**
  * The loop's first send: the caller's message, or (when resuming) the answers to calls the
@@ -467,10 +478,7 @@ const sendLoop = Effect.fn("ClientTools.send")(function*(
       return { messages, stop_reason: response.stop_reason, usage: sumUsage(usages), rounds: answered } as LoopResult
     }
     const requests = response.messages.filter((m): m is ApprovalRequestMessage => m.message_type === "approval_request_message")
-    const runId = requests[0]?.run_id ?? response.usage.run_ids?.[0] ?? undefined
-    const calls = callsOf(requests)
-    if (calls.length === 0) return yield* noCalls(loop, runId)
-    body = answerBody(body, yield* answerRound(loop, calls, runId, answered))
+    body = answerBody(body, yield* answerRequests(loop, requests, response.usage.run_ids?.[0], answered))
   }
 })
 
@@ -539,10 +547,7 @@ const streamLoop = <R, EA, RA>(
         const next = Effect.suspend(() => {
           if (state.stopReason !== "requires_approval") return Effect.succeed(Stream.empty)
           const requests = Accumulator.fold(state.requests) as Array<ApprovalRequestMessage>
-          const runId = requests[0]?.run_id ?? undefined
-          const calls = callsOf(requests)
-          if (calls.length === 0) return Effect.fail(noCalls(loop, runId))
-          return answerRound(loop, calls, runId, answered).pipe(
+          return answerRequests(loop, requests, undefined, answered).pipe(
             Effect.map((answers) => round(answerBody(body, answers), answered + 1))
           )
         })

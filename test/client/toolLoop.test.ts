@@ -356,6 +356,26 @@ describe("tool loop options", () => {
       )
     }).pipe(Effect.provide(serverAndClient(httpClients[0]!.layer))))
 
+  it.effect("a server that stops for approval without naming a call: a DecodeError, not a loop", () =>
+    Effect.gen(function*() {
+      const { agent, server } = yield* anAgent
+      yield* server.injectFault(LettaTestServer.respond({
+        method: "POST",
+        path: `/v1/agents/${agent.id}/messages`,
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          messages: [],
+          stop_reason: { message_type: "stop_reason", stop_reason: "requires_approval" },
+          usage: { message_type: "usage_statistics", run_ids: ["run-x"] }
+        })
+      }))
+      const error = yield* ClientTools.send(agent.id, { input: "hi" }, { toolkit }).pipe(Effect.flip)
+      expect(error._tag).toBe("DecodeError")
+      expect(error.message).toContain("requires_approval but named no tool call")
+      expect(error.message).toContain("run run-x")
+    }).pipe(Effect.provide(serverAndClient(httpClients[0]!.layer))))
+
   it.effect("LettaTestServer names its approval tool", () =>
     Effect.sync(() => expect(LettaTestServer.approvalTool.name).toBe("delete_records")))
 })
