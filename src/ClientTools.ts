@@ -396,7 +396,7 @@ const answerRound = <R, EA, RA>(
     return calls.map((call) => byId.get(call.tool_call_id)!)
   })
 
-/** Every message whose type may be filtered must include approval requests, or the loop is blind. */
+/** A filter on the returned message types must let approval requests through, or the loop cannot see the calls. */
 const withApprovalRequests = <B extends { readonly include_return_message_types?: ReadonlyArray<string> | null | undefined }>(
   body: B
 ): B =>
