@@ -8,7 +8,11 @@ import { graph } from "./importGraph.mjs"
 
 const apps = {
   schemas: `import { Schemas } from "effect-letta"\nconsole.log(Schemas.LettaMessage)\n`,
-  client: `import { LettaClient } from "effect-letta"\nconsole.log(LettaClient.layerConfig())\n`
+  client: `import { LettaClient } from "effect-letta"\nconsole.log(LettaClient.layerConfig())\n`,
+  // esbuild keeps a namespace re-exported with `export * as` whole once any member is used
+  // (evanw/esbuild#1420); the subpath is how its users get only the schemas they use.
+  oneSchema: `import { Schemas } from "effect-letta"\nconsole.log(Schemas.TextContent)\n`,
+  oneSchemaSubpath: `import { TextContent } from "effect-letta/Schemas"\nconsole.log(TextContent)\n`
 }
 
 // Named so a failure reads plainly; the check below does not depend on the list being complete.
@@ -51,13 +55,14 @@ const bundle = async (root, app, peers) => {
 }
 
 export const checkTreeShaking = async (root, report) => {
-  const [schemas, client, schemasBundled, clientBundled, schemasModule] = await Promise.all([
-    bundle(root, "schemas", "external"),
-    bundle(root, "client", "external"),
-    bundle(root, "schemas", "bundled"),
-    bundle(root, "client", "bundled"),
+  const names = Object.keys(apps)
+  const [external, bundled, schemasModule] = await Promise.all([
+    Promise.all(names.map((app) => bundle(root, app, "external"))),
+    Promise.all(names.map((app) => bundle(root, app, "bundled"))),
     graph(root, "dist/esm/Schemas.js")
   ])
+  const byApp = (bundles) => Object.fromEntries(names.map((name, i) => [name, bundles[i]]))
+  const { schemas, client } = byApp(external)
 
   for (const module of clientModules) {
     if (schemas.files.includes(`dist/esm/${module}`)) report.fail(`Schemas-only bundle contains the client's ${module}`)
@@ -65,21 +70,31 @@ export const checkTreeShaking = async (root, report) => {
       report.fail(`LettaClient bundle lacks ${module}: is the check still looking at the right files?`)
     }
   }
-  // Importing Schemas through the index may cost what importing Schemas.js alone would, no more.
+  // Importing Schemas, whichever way, may cost what importing Schemas.js alone would, no more.
   const ownFiles = new Set(Object.keys(schemasModule))
-  const extra = schemas.files.filter((file) =>
-    file.startsWith("dist/") && !ownFiles.has(file) && !clientModules.includes(file.replace("dist/esm/", ""))
-  )
-  if (extra.length > 0) report.fail(`Schemas-only bundle contains modules Schemas does not use: ${extra.join(", ")}`)
-  const platform = schemasBundled.files.filter((file) => file.includes("node_modules/@effect/platform/"))
-  if (platform.length > 0) {
-    const names = platform.map((file) => file.replace(/.*node_modules\/@effect\/platform\/dist\/esm\//, ""))
-    report.fail(`Schemas-only bundle contains @effect/platform's ${names.join(", ")}`)
+  for (const app of ["schemas", "oneSchema", "oneSchemaSubpath"]) {
+    const extra = byApp(external)[app].files.filter((file) =>
+      file.startsWith("dist/") && !ownFiles.has(file) && !clientModules.includes(file.replace("dist/esm/", ""))
+    )
+    if (extra.length > 0) report.fail(`${app} bundle contains modules Schemas does not use: ${extra.join(", ")}`)
+    const platform = byApp(bundled)[app].files.filter((file) => file.includes("node_modules/@effect/platform/"))
+    if (platform.length > 0) {
+      const names = platform.map((file) => file.replace(/.*node_modules\/@effect\/platform\/dist\/esm\//, ""))
+      report.fail(`${app} bundle contains @effect/platform's ${names.join(", ")}`)
+    }
   }
 
   const size = ({ bytes, gzip }) => `${(bytes / 1024).toFixed(1)} KiB (${(gzip / 1024).toFixed(1)} KiB gzip)`
   const ours = (b) => b.files.filter((f) => f.startsWith("dist/")).length
-  report.note("bundles (esbuild, ESM, minified):           effect + @effect/platform external | bundled")
-  report.note(`  import { Schemas }      ${ours(schemas)} files    ${size(schemas).padEnd(28)} | ${size(schemasBundled)}`)
-  report.note(`  import { LettaClient }  ${ours(client)} files    ${size(client).padEnd(28)} | ${size(clientBundled)}`)
+  const rows = {
+    schemas: "Schemas.LettaMessage",
+    client: "LettaClient.layerConfig",
+    oneSchema: "Schemas.TextContent",
+    oneSchemaSubpath: "TextContent from /Schemas"
+  }
+  report.note(`bundles (esbuild, ESM, minified)  our files  effect and @effect/platform external | bundled`)
+  names.forEach((app, i) => {
+    const line = `  ${rows[app].padEnd(28)} ${String(ours(external[i])).padStart(5)}     ${size(external[i]).padEnd(28)}`
+    report.note(`${line} | ${size(bundled[i])}`)
+  })
 }
