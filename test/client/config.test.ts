@@ -6,14 +6,19 @@ import { ConfigProvider, Effect, Either, Exit, Layer, Redacted } from "effect"
 import { LettaClient } from "effect-letta"
 import { LettaTestServer } from "effect-letta/testing"
 import { readFileSync } from "node:fs"
+import { httpClients } from "./harness.js"
 
-/** Builds the client from `env` and sends one request; returns what the server saw. */
-const withEnv = (env: Record<string, string>, serverOptions?: LettaTestServer.Options) =>
+/** Builds the client from `env` and sends one request over `http`; returns what the server saw. */
+const withEnv = (
+  http: Layer.Layer<HttpClient.HttpClient>,
+  env: Record<string, string>,
+  serverOptions?: LettaTestServer.Options
+) =>
   Effect.gen(function*() {
     const server = yield* LettaTestServer.make(serverOptions)
     const withUrl = { LETTA_BASE_URL: server.url, ...env }
     yield* Effect.flatMap(LettaClient.LettaClient, (client) => client.runs.listPage()).pipe(
-      Effect.provide(LettaClient.layerConfig().pipe(Layer.provide(NodeHttpClient.layerUndici))),
+      Effect.provide(LettaClient.layerConfig().pipe(Layer.provide(http))),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(withUrl))))
     )
     const [request] = yield* server.requests
@@ -31,27 +36,34 @@ const buildFails = (env: Record<string, string>) =>
     return String(exit)
   })
 
+// What reaches the server goes through the app's HttpClient, so it is checked over each one.
+for (const http of httpClients) {
+  describe(`LettaClient configuration over ${http.name}`, () => {
+    it.effect("reads the key, project id and custom headers from the environment", () =>
+      Effect.gen(function*() {
+        const request = yield* withEnv(http.layer, {
+          LETTA_API_KEY: "sk-env",
+          LETTA_PROJECT_ID: "proj-1",
+          LETTA_CUSTOM_HEADERS: "X-Letta-Source: tests\nX-Other: a: b"
+        }, { apiKey: "sk-env" })
+        expect(request.headers["x-project-id"]).toBe("proj-1")
+        expect(request.headers["x-letta-source"]).toBe("tests")
+        expect(request.headers["x-other"]).toBe("a: b")
+        // The server redacts what it records; its accepting the request proves the key was sent.
+        expect(request.headers.authorization).toBe("<redacted>")
+      }))
+
+    it.effect("sends no Authorization header without a key (or with an empty one)", () =>
+      Effect.gen(function*() {
+        expect((yield* withEnv(http.layer, {})).headers.authorization).toBeUndefined()
+        expect((yield* withEnv(http.layer, { LETTA_API_KEY: "" })).headers.authorization).toBeUndefined()
+      }))
+  })
+}
+
+// Nothing below reaches a server (the request is intercepted, or the layer fails to build),
+// so which HttpClient carries it does not matter.
 describe("LettaClient configuration", () => {
-  it.effect("reads the key, project id and custom headers from the environment", () =>
-    Effect.gen(function*() {
-      const request = yield* withEnv({
-        LETTA_API_KEY: "sk-env",
-        LETTA_PROJECT_ID: "proj-1",
-        LETTA_CUSTOM_HEADERS: "X-Letta-Source: tests\nX-Other: a: b"
-      }, { apiKey: "sk-env" })
-      expect(request.headers["x-project-id"]).toBe("proj-1")
-      expect(request.headers["x-letta-source"]).toBe("tests")
-      expect(request.headers["x-other"]).toBe("a: b")
-      // The server redacts what it records; its accepting the request proves the key was sent.
-      expect(request.headers.authorization).toBe("<redacted>")
-    }))
-
-  it.effect("sends no Authorization header without a key (or with an empty one)", () =>
-    Effect.gen(function*() {
-      expect((yield* withEnv({})).headers.authorization).toBeUndefined()
-      expect((yield* withEnv({ LETTA_API_KEY: "" })).headers.authorization).toBeUndefined()
-    }))
-
   it.effect("defaults to Letta Cloud", () =>
     Effect.gen(function*() {
       // Intercept the finished request instead of sending it: tests only talk to loopback.
