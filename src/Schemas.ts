@@ -10,13 +10,73 @@
  *
  * @since 0.1.0
  */
+/**
+ * Agents: the state of an agent and what creating one takes.
+ *
+ * @since 0.1.0
+ * @category agents
+ */
 export * from "./schema/agents.js"
+/**
+ * Content parts: text, images, tool calls and returns, reasoning.
+ *
+ * @since 0.1.0
+ * @category content
+ */
 export * from "./schema/content.js"
+/**
+ * Conversations and what creating one takes.
+ *
+ * @since 0.1.0
+ * @category conversations
+ */
 export * from "./schema/conversations.js"
+/**
+ * The message unions: `LettaMessage`, the streaming-only messages and their parts.
+ *
+ * @since 0.1.0
+ * @category messages
+ */
 export * from "./schema/messages.js"
+/**
+ * Model settings and compaction requests.
+ *
+ * @since 0.1.0
+ * @category model settings
+ */
 export * from "./schema/modelSettings.js"
+/**
+ * Query parameters of the list endpoints.
+ *
+ * @since 0.1.0
+ * @category params
+ */
 export * from "./schema/params.js"
+/**
+ * Request bodies: messages to send, sends, async sends, stream resumes.
+ *
+ * @since 0.1.0
+ * @category requests
+ */
 export * from "./schema/requests.js"
+/**
+ * Response bodies: `LettaResponse` and the other replies.
+ *
+ * @since 0.1.0
+ * @category responses
+ */
 export * from "./schema/responses.js"
+/**
+ * Runs, steps, usage and the run callback.
+ *
+ * @since 0.1.0
+ * @category runs
+ */
 export * from "./schema/runs.js"
+/**
+ * Tool calls, tool returns and approval decisions.
+ *
+ * @since 0.1.0
+ * @category tools
+ */
 export * from "./schema/tools.js"
