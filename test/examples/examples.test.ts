@@ -85,4 +85,35 @@ describe("examples", () => {
         ""
       ])
     }))
+  it.live("observability prints each operation's spans as a tree, with what they learnt", () =>
+    Effect.gen(function*() {
+      const result = yield* runExample("observability.ts")
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      const agent = "agent-[0-9a-f]{8}…"
+      const run = "run-[0-9a-f]{8}…"
+      const http = (method: string, indent: string) =>
+        new RegExp(`^${indent}└─ http\\.client ${method} \\d+ms http\\.response\\.status_code=200$`)
+      expect(result.stdout.split("\n")).toEqual([
+        expect.stringMatching(new RegExp(`^Agents\\.create \\d+ms agent_id=${agent}$`)),
+        expect.stringMatching(http("POST", "")),
+        expect.stringMatching(
+          new RegExp(`^Messages\\.stream \\d+ms agent_id=${agent} run_id=${run} stop_reason=end_turn events=\\d+$`)
+        ),
+        expect.stringMatching(http("POST", "")),
+        expect.stringMatching(new RegExp(`^ClientTools\\.stream \\d+ms agent_id=${agent} tools=\\["order_status"\\] tool_rounds=1$`)),
+        expect.stringMatching(
+          new RegExp(`^├─ Messages\\.stream \\d+ms agent_id=${agent} run_id=${run} stop_reason=requires_approval events=\\d+$`)
+        ),
+        expect.stringMatching(http("POST", "│  ")),
+        expect.stringMatching(/^├─ ClientTools\.call \d+ms tool\.name=order_status$/),
+        expect.stringMatching(
+          new RegExp(`^└─ Messages\\.stream \\d+ms agent_id=${agent} run_id=${run} stop_reason=end_turn events=\\d+$`)
+        ),
+        expect.stringMatching(http("POST", "   ")),
+        expect.stringMatching(new RegExp(`^Agents\\.delete \\d+ms agent_id=${agent}$`)),
+        expect.stringMatching(http("DELETE", "")),
+        ""
+      ])
+    }))
 })
