@@ -116,4 +116,19 @@ describe("examples", () => {
         ""
       ])
     }))
+  it.live("approvals: the policy approves a table on the allow-list and denies another, and the agent hears both", () =>
+    Effect.gen(function*() {
+      const result = yield* runExample("approvals.ts")
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      expect(result.stdout.split("\n")).toEqual([
+        "> Clean up the sessions table",
+        `[approval] delete_records({"table":"sessions"}): approved`,
+        "agent: delete_records: Deleted 3 records from sessions",
+        "> Clean up the users table",
+        `[approval] delete_records({"table":"users"}): denied (users is not on the allow-list)`,
+        expect.stringMatching(/^agent: delete_records failed: .*denied.*users is not on the allow-list$/),
+        ""
+      ])
+    }))
 })
