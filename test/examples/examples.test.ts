@@ -131,4 +131,29 @@ describe("examples", () => {
         ""
       ])
     }))
+  it.live("conversation: two threads of one agent, each history holding only its own messages", () =>
+    Effect.gen(function*() {
+      const result = yield* runExample("conversation.ts")
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      expect(result.stdout.split("\n")).toEqual([
+        "[trip] > Plan a weekend in Lisbon",
+        "[trip] agent: You said: Plan a weekend in Lisbon",
+        "[release] > Draft the notes for version 2.0",
+        "[release] agent: You said: Draft the notes for version 2.0",
+        "[trip] > Add a day trip to Sintra",
+        "[trip] agent: You said: Add a day trip to Sintra",
+        "",
+        "trip (Weekend trip):",
+        "  user: Plan a weekend in Lisbon",
+        "  agent: You said: Plan a weekend in Lisbon",
+        "  user: Add a day trip to Sintra",
+        "  agent: You said: Add a day trip to Sintra",
+        "",
+        "release (Release notes):",
+        "  user: Draft the notes for version 2.0",
+        "  agent: You said: Draft the notes for version 2.0",
+        ""
+      ])
+    }))
 })
