@@ -454,33 +454,49 @@ const firstBody = <R, EA, RA, B extends Omit<LettaRequestEncoded, "client_tools"
     )
 }
 
-const sendLoop = Effect.fn("ClientTools.send")(function*(
-  target: Target,
-  start: Start<SendRequest>,
-  options: LoopOptions<any, any, any>
-) {
-  const client = yield* LettaClient.LettaClient
-  const loop = yield* prepare("ClientTools.send", options)
-  const send = (body: LettaRequestEncoded) =>
-    typeof target === "string"
-      ? client.agents.messages.create(target, body)
-      : client.conversations.messages.create(target.conversationId, { ...body, agent_id: target.agentId })
-  yield* Effect.annotateCurrentSpan("letta.tools", loop.clientTools.map((tool) => tool.name))
-  let body: LettaRequestEncoded = yield* firstBody(loop, start)
-  const messages: Array<LettaMessage> = []
-  const usages: Array<LettaUsageStatistics> = []
-  for (let answered = start._tag === "Pending" ? 1 : 0;; answered++) {
-    const response = yield* send(body)
-    messages.push(...response.messages)
-    usages.push(response.usage)
-    if (response.stop_reason.stop_reason !== "requires_approval") {
-      yield* Effect.annotateCurrentSpan("letta.tool_rounds", answered)
-      return { messages, stop_reason: response.stop_reason, usage: sumUsage(usages), rounds: answered } as LoopResult
-    }
-    const requests = response.messages.filter((m): m is ApprovalRequestMessage => m.message_type === "approval_request_message")
-    body = answerBody(body, yield* answerRequests(loop, requests, response.usage.run_ids?.[0], answered))
-  }
+/** What a loop's span says about where it sends and what it offers. */
+const loopAttributes = <R>(target: Target, toolkit: Toolkit<R>): Record<string, unknown> => ({
+  ...(typeof target === "string"
+    ? { "letta.agent_id": target }
+    : {
+      "letta.conversation_id": target.conversationId,
+      ...(target.agentId === undefined ? {} : { "letta.agent_id": target.agentId })
+    }),
+  "letta.tools": toolkit.tools.map((tool) => tool.name)
 })
+
+const sendLoopAs = (operation: "ClientTools.send" | "ClientTools.resume") =>
+  Effect.fn(operation)(function*(
+    target: Target,
+    start: Start<SendRequest>,
+    options: LoopOptions<any, any, any>
+  ) {
+    const client = yield* LettaClient.LettaClient
+    yield* Effect.annotateCurrentSpan(loopAttributes(target, options.toolkit))
+    const loop = yield* prepare(operation, options)
+    const send = (body: LettaRequestEncoded) =>
+      typeof target === "string"
+        ? client.agents.messages.create(target, body)
+        : client.conversations.messages.create(target.conversationId, { ...body, agent_id: target.agentId })
+    let body: LettaRequestEncoded = yield* firstBody(loop, start)
+    const messages: Array<LettaMessage> = []
+    const usages: Array<LettaUsageStatistics> = []
+    for (let answered = start._tag === "Pending" ? 1 : 0;; answered++) {
+      const response = yield* send(body)
+      messages.push(...response.messages)
+      usages.push(response.usage)
+      if (response.stop_reason.stop_reason !== "requires_approval") {
+        yield* Effect.annotateCurrentSpan("letta.tool_rounds", answered)
+        return { messages, stop_reason: response.stop_reason, usage: sumUsage(usages), rounds: answered } as LoopResult
+      }
+      const requests = response.messages.filter((m): m is ApprovalRequestMessage => m.message_type === "approval_request_message")
+      body = answerBody(body, yield* answerRequests(loop, requests, response.usage.run_ids?.[0], answered))
+      yield* Effect.annotateCurrentSpan("letta.tool_rounds", answered + 1)
+    }
+  })
+
+const sendLoop = sendLoopAs("ClientTools.send")
+const resumeLoop = sendLoopAs("ClientTools.resume")
 
 /**
  * Sends `request` with the toolkit and answers the agent's tool calls and approval requests
@@ -523,16 +539,17 @@ export const stream = <R, EA = never, RA = never>(
   request: StreamRequest,
   options: StreamLoopOptions<R, EA, RA>
 ): Stream.Stream<LettaStreamingMessage, LettaError.LettaError | EA, LettaClient.LettaClient | R | RA> =>
-  streamLoop(target, { _tag: "Request", body: request }, options)
+  streamLoop("ClientTools.stream", target, { _tag: "Request", body: request }, options)
 
 const streamLoop = <R, EA, RA>(
+  operation: "ClientTools.stream" | "ClientTools.resumeStream",
   target: Target,
   start: Start<StreamRequest>,
   options: StreamLoopOptions<R, EA, RA>
 ): Stream.Stream<LettaStreamingMessage, LettaError.LettaError | EA, LettaClient.LettaClient | R | RA> =>
   Stream.unwrap(Effect.gen(function*() {
     const client = yield* LettaClient.LettaClient
-    const loop = yield* prepare("ClientTools.stream", options)
+    const loop = yield* prepare(operation, options)
     const open = (body: Messages.StreamRequest) =>
       typeof target === "string"
         ? client.agents.messages.stream(target, body, options)
@@ -544,10 +561,14 @@ const streamLoop = <R, EA, RA>(
     > =>
       Stream.suspend(() => {
         const state: RoundState = { requests: [], stopReason: undefined }
+        // Runs under the loop's span (`Stream.withSpan` below), once per round.
         const next = Effect.suspend(() => {
-          if (state.stopReason !== "requires_approval") return Effect.succeed(Stream.empty)
+          if (state.stopReason !== "requires_approval") {
+            return Effect.as(Effect.annotateCurrentSpan("letta.tool_rounds", answered), Stream.empty)
+          }
           const requests = Accumulator.fold(state.requests) as Array<ApprovalRequestMessage>
           return answerRequests(loop, requests, undefined, answered).pipe(
+            Effect.tap(() => Effect.annotateCurrentSpan("letta.tool_rounds", answered + 1)),
             Effect.map((answers) => round(answerBody(body, answers), answered + 1))
           )
         })
@@ -563,7 +584,7 @@ const streamLoop = <R, EA, RA>(
         )
       })
     return round(yield* firstBody(loop, start), start._tag === "Pending" ? 1 : 0)
-  })).pipe(Stream.withSpan("ClientTools.stream"))
+  })).pipe(Stream.withSpan(operation, { attributes: loopAttributes(target, options.toolkit) }))
 
 /**
  * Tool calls an agent is waiting for: what `ApprovalRequiredError` and `ToolRoundLimitError`
@@ -623,7 +644,7 @@ export const resume = <R, EA = never, RA = never>(
   waiting: Pending,
   options: LoopOptions<R, EA, RA> & { readonly settings?: Omit<SendRequest, "input" | "messages"> | undefined }
 ): Effect.Effect<LoopResult, LettaError.LettaError | EA, LettaClient.LettaClient | R | RA> =>
-  sendLoop(target, { _tag: "Pending", pending: waiting, settings: options.settings ?? {} }, options)
+  resumeLoop(target, { _tag: "Pending", pending: waiting, settings: options.settings ?? {} }, options)
 
 /**
  * As `resume`, streaming every round as `stream` does.
@@ -638,4 +659,9 @@ export const resumeStream = <R, EA = never, RA = never>(
     readonly settings?: Omit<StreamRequest, "input" | "messages"> | undefined
   }
 ): Stream.Stream<LettaStreamingMessage, LettaError.LettaError | EA, LettaClient.LettaClient | R | RA> =>
-  streamLoop(target, { _tag: "Pending", pending: waiting, settings: options.settings ?? {} }, options)
+  streamLoop(
+    "ClientTools.resumeStream",
+    target,
+    { _tag: "Pending", pending: waiting, settings: options.settings ?? {} },
+    options
+  )

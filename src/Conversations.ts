@@ -212,12 +212,20 @@ export const make = (transport: Transport): ConversationsApi => {
       const sent = supervise({
         transport,
         settings: streamSettings(transport.streamTimeouts, options),
-        first: (settings) =>
+        span: {
+          name: operation,
+          attributes: {
+            "letta.conversation_id": conversationId,
+            "letta.otids": otids,
+            ...(agentId === undefined ? {} : { "letta.agent_id": agentId })
+          }
+        },
+        first: (settings, span) =>
           streamMessages(
             transport,
             built,
             settings,
-            { name: operation, attributes: { "letta.conversation_id": conversationId, "letta.otids": otids } },
+            span,
             // The server maps these otids to the run it starts and answers a repeat with that
             // run's stream (PROTOCOL.md §10); only background runs have a stream to replay.
             { idempotent: body.background === true }

@@ -204,11 +204,8 @@ export const make = (transport: Transport): MessagesApi => {
       return supervise({
         transport,
         settings: streamSettings(transport.streamTimeouts, options),
-        first: (settings) =>
-          streamMessages(transport, built, settings, {
-            name: operation,
-            attributes: { "letta.agent_id": agentId, "letta.otids": otids }
-          }),
+        span: { name: operation, attributes: { "letta.agent_id": agentId, "letta.otids": otids } },
+        first: (settings, span) => streamMessages(transport, built, settings, span),
         resume: sendResume(body, options),
         cancel: options?.cancelOnInterrupt === true
           ? (runId) => cancelAgentRuns(transport, "Messages.cancel", agentId, { run_ids: [runId] })
@@ -233,7 +230,9 @@ export const make = (transport: Transport): MessagesApi => {
   const runs = Runs.make(transport)
   const createAsyncAndAwait = Effect.fn("Messages.createAsyncAndAwait")(
     function*(agentId: string, request: LettaAsyncRequestEncoded, options?: Runs.AwaitOptions) {
+      yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)
       const started = yield* createAsync(agentId, request)
+      yield* Effect.annotateCurrentSpan("letta.run_id", started.id)
       const run = yield* runs.await(started.id, options)
       const [messages, usage] = yield* Effect.all([
         Effect.map(Stream.runCollect(runs.messages(run.id)), Chunk.toReadonlyArray),

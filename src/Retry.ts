@@ -37,8 +37,9 @@
  * wait (`retry-after-ms`, or `Retry-After` in seconds or as an HTTP date, read against the
  * Effect `Clock`), that wait is used instead, capped at `maxRetryAfter`. All waiting goes
  * through the Effect `Clock` and `Random`, so `TestClock` drives it. Each retry is logged
- * at debug level and recorded as a `letta.retry` event on the operation's span; when the
- * attempts run out, the caller gets the last attempt's error.
+ * at debug level and recorded as a `letta.retry` event on the operation's span, whose
+ * `letta.retry.attempts` says how many attempts were made; when the attempts run out, the
+ * caller gets the last attempt's error.
  *
  * ## Setting the policy
  *

@@ -353,7 +353,11 @@ export const make = (transport: Transport): RunsApi => {
       return supervise({
         transport,
         settings: streamSettings(transport.streamTimeouts, options),
-        first: (settings) => runStream(transport, runId, { ...resume, starting_after: from.seqId }, settings),
+        span: {
+          name: "Runs.stream",
+          attributes: { "letta.run_id": runId, "letta.agent_id": run.agent_id, "letta.starting_after": from.seqId }
+        },
+        first: (settings, span) => runStream(transport, runId, { ...resume, starting_after: from.seqId }, settings, span),
         resume: schedule === undefined ? undefined : { schedule, body: resume },
         cancel: options?.cancelOnInterrupt === true
           ? (id) => cancelAgentRuns(transport, "Messages.cancel", run.agent_id, { run_ids: [id] })

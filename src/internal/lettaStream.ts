@@ -77,7 +77,7 @@ interface Context {
   readonly method: string
   readonly url: string
   readonly settings: StreamSettings
-  /** Told the run id, the events read and how the stream ended. */
+  /** Told the run id, the messages delivered and how the stream ended. */
   readonly span: Tracer.Span
   /** The time limit that ended the stream, if one did (a read then fails on the abort). */
   readonly expired: () => LettaError.TimeoutError | undefined
@@ -117,6 +117,7 @@ const interpret = (context: Context, onActivity: () => void) =>
     let runId: string | undefined
     let seqId: number | undefined
     let index = 0
+    let delivered = 0
     let out: Array<LettaStreamingMessage> = []
     let outcome: Outcome = "continue"
     const skipped: Array<string> = []
@@ -202,6 +203,7 @@ const interpret = (context: Context, onActivity: () => void) =>
             break
           }
         }
+        delivered += out.length
         const written = Channel.write(Chunk.unsafeFromArray(out))
         const emitted = skipped.length === 0 ? written : Channel.zipRight(written, Channel.fromEffect(flushSkipped))
         // At a terminal event, stop reading: ending here closes the response without waiting
@@ -236,7 +238,7 @@ const interpret = (context: Context, onActivity: () => void) =>
         )
       }
     })
-    return Channel.ensuring(loop, Effect.sync(() => context.span.attribute("letta.events", index)))
+    return Channel.ensuring(loop, Effect.sync(() => context.span.attribute("letta.events", delivered)))
   })
 
 /** The response is not an event stream: say what it is instead of streaming nothing. */
@@ -297,6 +299,20 @@ const watchdog = (
   })
 
 /**
+ * The span a stream reports to: one made for it, living as long as the stream, or the span
+ * of the supervised stream it is one connection of (which outlives it).
+ */
+export type StreamSpan =
+  | {
+    readonly name: string
+    readonly attributes: Readonly<Record<string, unknown>>
+    readonly parent?: Tracer.AnySpan | undefined
+  }
+  | Tracer.Span
+
+const isSpan = (span: StreamSpan): span is Tracer.Span => "_tag" in span && span._tag === "Span"
+
+/**
  * Sends `request` and streams its events as typed messages, under the given settings. Each
  * run of the returned stream sends the request anew. Only the request is retried (under the
  * current retry policy, within the headers time limit), never a stream that has started;
@@ -307,14 +323,16 @@ export const streamMessages = (
   transport: Transport,
   request: HttpClientRequest.HttpClientRequest,
   settings: StreamSettings,
-  span: { readonly name: string; readonly attributes: Readonly<Record<string, unknown>> },
+  span: StreamSpan,
   options?: { readonly idempotent?: boolean | undefined }
 ): Stream.Stream<LettaStreamingMessage, LettaError.LettaError> =>
   Stream.unwrapScoped(
     Effect.gen(function*() {
       // The operation's span lives as long as the stream. It is not provided to every read
       // (what `Stream.withSpan` does, at a cost per chunk): only the request is its child.
-      const operation = yield* Effect.makeSpanScoped(span.name, { attributes: span.attributes })
+      const operation = isSpan(span)
+        ? span
+        : yield* Effect.makeSpanScoped(span.name, { attributes: span.attributes, parent: span.parent })
       const method = request.method
       const requestUrl = describeUrl(request.url)
       const clock = yield* Effect.clock

@@ -9,12 +9,12 @@
  * Built over `streamMessages`, which keeps the end-of-stream rules and time limits of each
  * connection; this module only decides what happens between connections.
  */
-import { Chunk, Duration, Effect, Either, Option, Schedule, Stream } from "effect"
+import { Chunk, Duration, Effect, Either, Option, Schedule, Stream, type Tracer } from "effect"
 import * as LettaError from "../LettaError.js"
 import type { LettaStreamingMessage } from "../schema/messages.js"
 import * as Streaming from "../Streaming.js"
 import { cancelQuietly } from "./cancel.js"
-import { type StreamSettings, streamMessages } from "./lettaStream.js"
+import { type StreamSettings, type StreamSpan, streamMessages } from "./lettaStream.js"
 import { path } from "./path.js"
 import type { Transport } from "./transport.js"
 
@@ -27,14 +27,19 @@ export interface ResumeBody {
 
 /**
  * Opens `POST /v1/runs/{run_id}/stream`. The body is always JSON: the server reads its
- * fields without checking that there is one, and fails with a 500 on an empty body.
+ * fields without checking that there is one, and fails with a 500 on an empty body. It
+ * reports to `span` when given one (a supervised stream's), else to a `Runs.stream` span of
+ * its own, under `parent` with `attributes` added.
  */
 export const runStream = (
   transport: Transport,
   runId: string,
   body: ResumeBody & { readonly starting_after: number },
   settings: StreamSettings,
-  attributes: Readonly<Record<string, unknown>> = {}
+  span: Tracer.Span | {
+    readonly attributes?: Readonly<Record<string, unknown>> | undefined
+    readonly parent?: Tracer.AnySpan | undefined
+  } = {}
 ): Stream.Stream<LettaStreamingMessage, LettaError.LettaError> =>
   Effect.map(
     transport.buildRequest({
@@ -45,10 +50,16 @@ export const runStream = (
       accept: "text/event-stream"
     }),
     (request) =>
-      streamMessages(transport, request, settings, {
-        name: "Runs.stream",
-        attributes: { "letta.run_id": runId, "letta.starting_after": body.starting_after, ...attributes }
-      })
+      streamMessages(
+        transport,
+        request,
+        settings,
+        "_tag" in span ? span : {
+          name: "Runs.stream",
+          attributes: { "letta.run_id": runId, "letta.starting_after": body.starting_after, ...span.attributes },
+          parent: span.parent
+        }
+      )
   ).pipe(Stream.unwrap)
 
 /** What `StreamOptions.resume` asks for, or `undefined` for no resuming. */
@@ -104,6 +115,8 @@ const resumable = (error: LettaError.LettaError): boolean => {
  */
 class Tracker {
   runId: string | undefined
+  /** The stop reason delivered, for the stream's span. */
+  stopReason: string | undefined = undefined
   lastSeq: number
   pending = 0
   /** Per connection: events still to skip, the last `seq_id` it sent, and whether it delivered anything new. */
@@ -160,6 +173,8 @@ class Tracker {
       this.skip--
       return false
     }
+    // Only these carry no `seq_id`: `stop_reason` and `usage_statistics`.
+    if (message.message_type === "stop_reason") this.stopReason = message.stop_reason
     this.pending++
     this.progressed = true
     return true
@@ -171,8 +186,13 @@ export interface Supervision {
   readonly transport: Transport
   /** What the caller asked for; connections always read pings (they carry the run id). */
   readonly settings: StreamSettings
-  /** The first connection: the send, or the first `/runs/{run_id}/stream`. */
-  readonly first: (settings: StreamSettings) => Stream.Stream<LettaStreamingMessage, LettaError.LettaError>
+  /** The operation's span, which covers the whole stream, every connection of it. */
+  readonly span: { readonly name: string; readonly attributes: Readonly<Record<string, unknown>> }
+  /** The first connection (the send, or the first `/runs/{run_id}/stream`), reporting to `span`. */
+  readonly first: (
+    settings: StreamSettings,
+    span: StreamSpan
+  ) => Stream.Stream<LettaStreamingMessage, LettaError.LettaError>
   /** How to resume, or `undefined` for a stream that must not be resumed (foreground). */
   readonly resume?: { readonly schedule: Schedule.Schedule<unknown, LettaError.LettaError>; readonly body: ResumeBody } | undefined
   /** Cancels the run when the consumer stops early; `undefined` to leave it running. */
@@ -189,10 +209,23 @@ export interface Supervision {
 export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamingMessage, LettaError.LettaError> => {
   const { cancel, resume, settings, transport } = supervision
   if (resume === undefined && cancel === undefined && supervision.from === undefined) {
-    return supervision.first(settings)
+    return supervision.first(settings, supervision.span)
   }
   return Stream.unwrapScoped(Effect.gen(function*() {
+    // The first connection reports to this span too (and resumes are its children); what it
+    // says about events and the stop reason is replaced, at the end, by what was delivered.
+    const operation = yield* Effect.makeSpanScoped(supervision.span.name, { attributes: supervision.span.attributes })
     const tracker = new Tracker(settings.includePings, supervision.from)
+    let delivered = 0
+    let resumes = 0
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        operation.attribute("letta.events", delivered)
+        if (tracker.runId !== undefined) operation.attribute("letta.run_id", tracker.runId)
+        if (tracker.stopReason !== undefined) operation.attribute("letta.stop_reason", tracker.stopReason)
+        if (resume !== undefined) operation.attribute("letta.resume_attempts", resumes)
+      })
+    )
     const inner: StreamSettings = { ...settings, includePings: true }
     const clock = yield* Effect.clock
     const started = clock.unsafeCurrentTimeMillis()
@@ -205,7 +238,9 @@ export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamin
       yield* Effect.addFinalizer(() =>
         Effect.suspend(() => {
           const runId = tracker.runId
-          return ended || runId === undefined ? Effect.void : cancelQuietly(runId, cancel(runId))
+          return ended || runId === undefined
+            ? Effect.void
+            : Effect.withParentSpan(cancelQuietly(runId, cancel(runId)), operation)
         })
       )
     }
@@ -235,7 +270,11 @@ export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamin
         tracker.begin()
         return connection
       }).pipe(
-        Stream.mapChunks((chunk) => Chunk.filter(chunk, tracker.accept)),
+        Stream.mapChunks((chunk) => {
+          const kept = Chunk.filter(chunk, tracker.accept)
+          delivered += kept.length
+          return kept
+        }),
         Stream.catchAll((error) => {
           failure = error
           return Stream.empty
@@ -266,6 +305,7 @@ export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamin
           )
         }
         attempts++
+        resumes++
         // A server that says how long to wait is waited for, at least.
         const hint = "retryAfter" in error && error.retryAfter !== undefined ? Duration.toMillis(error.retryAfter) : 0
         const waited = clock.unsafeCurrentTimeMillis() - waitFrom
@@ -287,12 +327,12 @@ export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamin
             runId,
             { ...resume.body, starting_after: tracker.lastSeq },
             { ...inner, timeouts: { ...inner.timeouts, total: Duration.millis(left) } },
-            { "letta.resume_attempt": attempts }
+            { attributes: { "letta.resume_attempt": attempts }, parent: operation }
           )
         )
       })
 
-    let next: Stream.Stream<LettaStreamingMessage, LettaError.LettaError> | undefined = supervision.first(inner)
+    let next: Stream.Stream<LettaStreamingMessage, LettaError.LettaError> | undefined = supervision.first(inner, operation)
     const connections = Stream.repeatEffectOption(Effect.suspend(() => {
       if (next !== undefined) {
         const first = next

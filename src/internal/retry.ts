@@ -88,7 +88,8 @@ const requestedDelay = (error: LettaError.LettaError): Duration.Duration | undef
 
 /**
  * Makes each retry visible: a debug log line, and an event on the current span (the
- * operation's), with the attempt about to start and the wait before it.
+ * operation's), with the attempt about to start and the wait before it. The span's
+ * `letta.retry.attempts` ends up as the number of attempts made.
  */
 const report = (error: LettaError.LettaError, attempt: number, maxAttempts: number, delay: Duration.Duration) =>
   Effect.gen(function*() {
@@ -96,6 +97,7 @@ const report = (error: LettaError.LettaError, attempt: number, maxAttempts: numb
     const status = "status" in error ? error.status : undefined
     const span = yield* Effect.option(Effect.currentSpan)
     if (Option.isSome(span)) {
+      span.value.attribute("letta.retry.attempts", attempt)
       span.value.event("letta.retry", yield* Clock.currentTimeNanos, {
         "letta.retry.attempt": attempt,
         "letta.retry.delay_ms": millis,
