@@ -11,7 +11,7 @@ import { settings as streamSettings } from "./internal/lettaStream.js"
 import { last, messageIdOf, walk } from "./internal/paging.js"
 import { path } from "./internal/path.js"
 import { resumeSchedule, runStream, supervise } from "./internal/resume.js"
-import { clip } from "./internal/text.js"
+import { clip, jsonExcerpt } from "./internal/text.js"
 import { describeParseError, encodeInput, type Transport } from "./internal/transport.js"
 import * as LettaError from "./LettaError.js"
 import { LettaMessage, type LettaStreamingMessage } from "./schema/messages.js"
@@ -106,7 +106,7 @@ export const decodeCallback = (body: unknown): Effect.Effect<RunCallback, LettaE
         method: "POST",
         url: "callback_url",
         description,
-        excerpt: clip(typeof body === "string" ? body : JSON.stringify(body) ?? String(body))
+        excerpt: typeof body === "string" ? clip(body) : jsonExcerpt(body)
       })
     let json = body
     if (typeof body === "string") {

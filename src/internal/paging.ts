@@ -6,7 +6,7 @@
  */
 import { Chunk, Effect, Option, Stream } from "effect"
 import * as LettaError from "../LettaError.js"
-import { clip } from "./text.js"
+import { jsonExcerpt } from "./text.js"
 
 /** One walk through a list endpoint. */
 export interface Walk<A> {
@@ -39,7 +39,7 @@ export const walk = <A>(options: Walk<A>): Stream.Stream<A, LettaError.LettaErro
         method: "GET",
         url: options.endpoint,
         description: `${options.operation}: ${description}`,
-        excerpt: clip(JSON.stringify(item))
+        excerpt: jsonExcerpt(item)
       })
     )
   // `seen` holds the ids of the page just emitted: no later page may hold any of them. That

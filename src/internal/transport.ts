@@ -82,8 +82,16 @@ export const idempotentByMethod = (method: string): boolean => method === "GET" 
 export const maxResponseBytes = 64 * 1024 * 1024
 
 /** A readable account of why a value did not match its schema, bounded in size. */
-export const describeParseError = (error: ParseResult.ParseError): string =>
-  clip(ParseResult.TreeFormatter.formatErrorSync(error), maxDescriptionChars)
+export const describeParseError = (error: ParseResult.ParseError): string => {
+  try {
+    return clip(ParseResult.TreeFormatter.formatErrorSync(error), maxDescriptionChars)
+  } catch {
+    // The formatter prints the offending value by recursing through it: one nested deeply
+    // enough (a hostile server's `[[[[…]]]]`) overflows the stack, which must stay a typed
+    // DecodeError rather than become a defect.
+    return "the value does not match the expected type (it is too deeply nested to describe)"
+  }
+}
 
 const toUrlParams = (query: object): Array<[string, string]> => {
   const params: Array<[string, string]> = []

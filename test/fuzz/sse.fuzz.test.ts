@@ -10,7 +10,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, FastCheck as fc, Stream } from "effect"
 import { Sse } from "effect-letta"
 import { loadCorpus } from "../support/corpus.js"
-import { cutAt, runs, timeoutFor } from "../support/fuzz.js"
+import { concat, cutAt, hardBytes as token, runs, timeoutFor } from "../support/fuzz.js"
 import { referenceParse } from "../support/sseReference.js"
 
 const corpus = await Effect.runPromise(loadCorpus)
@@ -50,57 +50,6 @@ const agrees = (bytes: Uint8Array, cuts: ReadonlyArray<number>, maxEventSize?: n
 
 const cuts = fc.array(fc.nat(), { maxLength: 16 })
 const smallBound = fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined, freq: 2 })
-
-/** Byte sequences that make SSE and UTF-8 hard, invalid UTF-8 among them. */
-const token = fc.oneof(
-  fc.constantFrom(
-    "data:",
-    "data: ",
-    "data",
-    "event: error",
-    "event: cancelled",
-    "event:",
-    "id: 7",
-    "id: \0",
-    "retry: 3000",
-    "retry: x",
-    ": comment",
-    ":",
-    "\n",
-    "\n\n",
-    "\r",
-    "\r\n",
-    " ",
-    "[DONE]",
-    "{\"message_type\":\"ping\"}",
-    "\ufeff",
-    "é",
-    "😀",
-    "\0"
-  ).map((text) => encoder.encode(text)),
-  fc.constantFrom(
-    [0xff],
-    [0xfe, 0xff],
-    [0xc3], // a lead byte alone
-    [0xe2, 0x82], // a truncated €
-    [0xf0, 0x9f, 0x98], // a truncated emoji
-    [0xc0, 0x80], // an overlong NUL
-    [0xed, 0xa0, 0x80], // a UTF-16 surrogate
-    [0xf4, 0x90, 0x80, 0x80], // beyond U+10FFFF
-    [0x80, 0x80, 0x80]
-  ).map((bytes) => Uint8Array.from(bytes)),
-  fc.uint8Array({ maxLength: 8 })
-)
-
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
-}
 
 /** A real stream, truncated, with invalid bytes spliced in now and then. */
 const realStream = fc.record({

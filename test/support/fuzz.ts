@@ -2,9 +2,10 @@
  * Shared pieces of the fuzz tests: how many cases each property runs, cutting bytes into
  * chunks, and the check that an outcome is a value or a typed `LettaError`, never a defect.
  */
-import { Cause, Exit } from "effect"
+import { Cause, Exit, FastCheck as fc } from "effect"
 import { LettaError } from "effect-letta"
 import { expect } from "vitest"
+import { renderings } from "./render.js"
 
 /**
  * Each fuzz property's share of the total number of cases, weighted by what a case costs
@@ -56,6 +57,60 @@ export const cutAt = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uin
   return out
 }
 
+const encoder = new TextEncoder()
+
+/** Byte sequences that make SSE and UTF-8 hard, invalid UTF-8 among them. */
+export const hardBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc.constantFrom(
+    "data:",
+    "data: ",
+    "data",
+    "event: error",
+    "event: cancelled",
+    "event:",
+    "id: 7",
+    "id: \0",
+    "retry: 3000",
+    "retry: x",
+    ": comment",
+    ":",
+    "\n",
+    "\n\n",
+    "\r",
+    "\r\n",
+    " ",
+    "[DONE]",
+    "{\"message_type\":\"ping\"}",
+    "\ufeff",
+    "é",
+    "😀",
+    "\0"
+  ).map((text) => encoder.encode(text)),
+  fc.constantFrom(
+    [0xff],
+    [0xfe, 0xff],
+    [0xc3], // a lead byte alone
+    [0xe2, 0x82], // a truncated €
+    [0xf0, 0x9f, 0x98], // a truncated emoji
+    [0xc0, 0x80], // an overlong NUL
+    [0xed, 0xa0, 0x80], // a UTF-16 surrogate
+    [0xf4, 0x90, 0x80, 0x80], // beyond U+10FFFF
+    [0x80, 0x80, 0x80]
+  ).map((bytes) => Uint8Array.from(bytes)),
+  fc.uint8Array({ maxLength: 8 })
+)
+
+/** The parts, one after the other. */
+export const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
+}
+
 /** Every tag of the union; the compiler checks that the list is the union, no more, no less. */
 const tagList: Record<LettaError.LettaError["_tag"], true> = {
   BadRequestError: true,
@@ -86,7 +141,8 @@ export const lettaErrorTags: ReadonlySet<string> = new Set(Object.keys(tagList))
 
 /**
  * The exit is a success or a failure with exactly one typed `LettaError`: no defect, no
- * interruption. Returns the error, if any.
+ * interruption; and the error can be printed every usual way without throwing. Returns the
+ * error, if any.
  */
 export const expectTyped = <A>(exit: Exit.Exit<A, unknown>): LettaError.LettaError | undefined => {
   if (Exit.isSuccess(exit)) return undefined
@@ -99,5 +155,7 @@ export const expectTyped = <A>(exit: Exit.Exit<A, unknown>): LettaError.LettaErr
   const error = failures[0]
   expect(LettaError.isLettaError(error)).toBe(true)
   expect(lettaErrorTags.has((error as LettaError.LettaError)._tag)).toBe(true)
+  renderings(error)
+  Cause.pretty(cause)
   return error as LettaError.LettaError
 }
