@@ -12,171 +12,44 @@
  * invented data, never a hang (silence ends at the idle limit, driven by the TestClock).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, FastCheck as fc, Fiber, Logger, LogLevel, Stream, TestClock } from "effect"
-import { LettaClient, type Schemas } from "effect-letta"
-import { realTick } from "../support/clock.js"
+import { Effect, FastCheck as fc } from "effect"
+import type { Schemas } from "effect-letta"
 import { loadCorpus } from "../support/corpus.js"
-import { agentId } from "../support/frames.js"
-import { concat, cutAt, expectTyped, hardBytes, runs, timeoutFor } from "../support/fuzz.js"
+import { concat, cutAt, hardBytes, runs, timeoutFor } from "../support/fuzz.js"
 import { scriptedClient } from "../support/scriptedHttp.js"
-import { type Ending, type Expected, expectedOutcome, type StreamCase } from "../support/streamOracle.js"
+import { cuts, jsonLines, matches, mutate, realCase, runStreamCase, settings, unknownType } from "../support/streamCases.js"
+import type { StreamCase } from "../support/streamOracle.js"
 
 const corpus = await Effect.runPromise(loadCorpus)
 const encoder = new TextEncoder()
-const idle = "1 minute"
-
-/** Sends a stream request answered by `input`'s bytes cut at `cuts`; returns what arrived. */
-const runCase = (script: ReturnType<typeof scriptedClient>["script"], input: StreamCase, cuts: ReadonlyArray<number>) =>
-  Effect.gen(function*() {
-    const client = yield* LettaClient.LettaClient
-    const expected = expectedOutcome(input)
-    script.next = {
-      status: 200,
-      headers: { "content-type": "text/event-stream; charset=utf-8" },
-      chunks: cutAt(input.bytes, cuts),
-      ending: input.ending
-    }
-    const received: Array<Schemas.LettaStreamingMessage> = []
-    const stream = client.agents.messages.stream(agentId, { input: "x" }, {
-      includePings: input.includePings,
-      onMalformedEvent: input.onMalformedEvent,
-      maxEventSize: input.maxEventSize,
-      timeouts: { headers: idle, idle }
-    })
-    const fiber = yield* Effect.fork(
-      Stream.runForEach(stream, (message) => Effect.sync(() => received.push(message))).pipe(Effect.exit)
-    )
-    if (input.ending === "silent") yield* settle(fiber, () => received.length >= expected.messages.length)
-    const exit = yield* Fiber.join(fiber)
-    const error = expectTyped(exit)
-    return { received, expected, error }
-  }).pipe(Logger.withMinimumLogLevel(LogLevel.None))
-
-/**
- * Lets a silent stream run to its end: it is moved past its idle limit with the TestClock
- * once everything it should deliver has arrived (not before: that would cut it short). A
- * stream still running after that is a hang, and fails the test.
- */
-const settle = <A>(fiber: Fiber.RuntimeFiber<A>, delivered: () => boolean) =>
-  Effect.gen(function*() {
-    for (let turn = 0; turn < 5_000 && fiber.unsafePoll() === null; turn++) {
-      yield* realTick
-      if (delivered() && turn % 4 === 3) yield* TestClock.adjust("61 seconds")
-    }
-    if (fiber.unsafePoll() === null) return yield* Effect.dieMessage("the stream did not end")
-  })
-
-const matches = (outcome: { received: ReadonlyArray<unknown>; expected: Expected; error: { _tag: string } | undefined }) => {
-  expect(outcome.received).toEqual(outcome.expected.messages)
-  expect(outcome.error?._tag).toBe(outcome.expected.error)
-}
-
-type Mutation =
-  | { readonly _tag: "None" }
-  | { readonly _tag: "UnknownType"; readonly type: string }
-  | { readonly _tag: "DropKey"; readonly pick: number }
-  | { readonly _tag: "SetKey"; readonly pick: number; readonly value: unknown }
-  | { readonly _tag: "AddKey"; readonly key: string; readonly value: unknown }
-  | { readonly _tag: "Bytes"; readonly at: number; readonly junk: Uint8Array }
-
-const unknownType = fc.oneof(
-  fc.constantFrom("response_state", "new_message", "Assistant_Message", ""),
-  fc.string({ maxLength: 12 })
-)
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  { arbitrary: fc.constant({ _tag: "None" as const }), weight: 3 },
-  fc.record({ _tag: fc.constant("UnknownType" as const), type: unknownType }),
-  fc.record({ _tag: fc.constant("DropKey" as const), pick: fc.nat() }),
-  fc.record({ _tag: fc.constant("SetKey" as const), pick: fc.nat(), value: fc.jsonValue({ maxDepth: 3 }) }),
-  fc.record({
-    _tag: fc.constant("AddKey" as const),
-    key: fc.oneof(fc.constantFrom("__proto__", "constructor", "message_type"), fc.string({ maxLength: 8 })),
-    value: fc.jsonValue({ maxDepth: 2 })
-  }),
-  fc.record({ _tag: fc.constant("Bytes" as const), at: fc.double({ min: 0, max: 1, noNaN: true }), junk: hardBytes })
-)
-
-/** The JSON `data:` lines of a body. */
-const jsonLines = (lines: ReadonlyArray<string>) => lines.flatMap((line, i) => (line.startsWith("data: {") ? [i] : []))
-
-/** `body` with `mutation` applied to its `frame`-th JSON frame. */
-const mutate = (body: string, frame: number, mutation: Mutation): Uint8Array => {
-  if (mutation._tag === "Bytes") {
-    const bytes = encoder.encode(body)
-    const at = Math.floor(mutation.at * bytes.length)
-    return concat([bytes.subarray(0, at), mutation.junk, bytes.subarray(at)])
-  }
-  const lines = body.split("\n")
-  const candidates = jsonLines(lines)
-  if (mutation._tag === "None" || candidates.length === 0) return encoder.encode(body)
-  const index = candidates[frame % candidates.length]
-  const json = JSON.parse(lines[index].slice("data: ".length)) as Record<string, unknown>
-  const keys = Object.keys(json)
-  switch (mutation._tag) {
-    case "UnknownType":
-      json.message_type = mutation.type
-      break
-    case "DropKey":
-      if (keys.length > 0) delete json[keys[mutation.pick % keys.length]]
-      break
-    case "SetKey":
-      if (keys.length > 0) json[keys[mutation.pick % keys.length]] = mutation.value
-      break
-    case "AddKey":
-      // An own property even for `__proto__`, as `JSON.parse` makes it.
-      Object.defineProperty(json, mutation.key, { value: mutation.value, enumerable: true, writable: true, configurable: true })
-      break
-  }
-  lines[index] = `data: ${JSON.stringify(json)}`
-  return encoder.encode(lines.join("\n"))
-}
-
-const ending: fc.Arbitrary<Ending> = fc.oneof(
-  { arbitrary: fc.constant("end" as const), weight: 3 },
-  { arbitrary: fc.constant("drop" as const), weight: 2 },
-  { arbitrary: fc.constant("silent" as const), weight: 1 }
-)
-
-/** How the client is asked to read the stream. */
-const settings = fc.record({
-  ending,
-  includePings: fc.boolean(),
-  onMalformedEvent: fc.constantFrom("fail" as const, "skip" as const),
-  maxEventSize: fc.oneof(
-    { arbitrary: fc.constant(8 * 1024 * 1024), weight: 4 },
-    { arbitrary: fc.integer({ min: 1, max: 3_000 }), weight: 1 }
-  )
-})
-
-const realCase = fc.record({
-  sample: fc.constantFrom(...corpus),
-  frame: fc.nat(),
-  mutation,
-  end: fc.oneof(fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true })),
-  settings
-}).map(({ end, frame, mutation, sample, settings }): StreamCase => {
-  const bytes = mutate(sample.body, frame, mutation)
-  return { ...settings, bytes: bytes.subarray(0, Math.round(end * bytes.length)) }
-})
-
-const cuts = fc.array(fc.nat(), { maxLength: 12 })
 
 describe("streaming fuzz, in memory", () => {
   const { layer, script } = scriptedClient()
+  /** Runs `input` with its bytes cut at `cuts`, answered from memory. */
+  const runCase = (input: StreamCase, cuts: ReadonlyArray<number>) =>
+    runStreamCase(input, {
+      prepare: Effect.sync(() => {
+        script.next = {
+          status: 200,
+          headers: { "content-type": "text/event-stream; charset=utf-8" },
+          chunks: cutAt(input.bytes, cuts),
+          ending: input.ending
+        }
+      })
+    })
 
   it.layer(layer)((it) => {
     it.effect.prop(
       "real streams, mutated, truncated, re-chunked, ending every way",
-      [realCase, cuts],
-      ([input, cuts]) => Effect.map(runCase(script, input, cuts), matches),
+      [realCase(corpus), cuts],
+      ([input, cuts]) => Effect.map(runCase(input, cuts), matches),
       { timeout: timeoutFor("clientRealFrames", 40), fastCheck: { numRuns: runs("clientRealFrames") } }
     )
 
     it.effect.prop(
       "random bytes and byte soup",
       [fc.oneof(fc.uint8Array({ maxLength: 400 }), fc.array(hardBytes, { maxLength: 40 }).map(concat)), settings, cuts],
-      ([bytes, settings, cuts]) => Effect.map(runCase(script, { ...settings, bytes }, cuts), matches),
+      ([bytes, settings, cuts]) => Effect.map(runCase({ ...settings, bytes }, cuts), matches),
       { timeout: timeoutFor("clientRandomBytes", 40), fastCheck: { numRuns: runs("clientRandomBytes") } }
     )
 
@@ -196,7 +69,7 @@ describe("streaming fuzz, in memory", () => {
           const index = candidates[frame % candidates.length]
           const original = JSON.parse(lines[index].slice("data: ".length))
           const bytes = mutate(sample.body, frame, { _tag: "UnknownType", type })
-          const outcome = yield* runCase(script, {
+          const outcome = yield* runCase({
             bytes,
             ending: "end",
             includePings: true,
@@ -247,7 +120,7 @@ describe("streaming fuzz, in memory", () => {
             onMalformedEvent,
             maxEventSize: 8 * 1024 * 1024
           }
-          const outcome = yield* runCase(script, input, [])
+          const outcome = yield* runCase(input, [])
           // Types only: comparing 100,000-level values would overflow the comparison itself.
           const types = (messages: ReadonlyArray<Schemas.LettaStreamingMessage>) => messages.map((m) => m.message_type)
           expect(types(outcome.received)).toEqual(types(outcome.expected.messages))

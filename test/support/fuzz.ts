@@ -22,8 +22,7 @@ const shares = {
   clientUnknownTypes: 5,
   clientDeepNesting: 1,
   errorBodies: 12,
-  wireStreams: 4,
-  wireErrorBodies: 2
+  wireStreams: 6
 } as const
 
 const defaultTotal = 3_000

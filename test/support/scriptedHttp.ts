@@ -15,7 +15,8 @@ import type { Ending } from "./streamOracle.js"
 export interface ScriptedResponse {
   readonly status: number
   readonly headers: Readonly<Record<string, string>>
-  readonly chunks: ReadonlyArray<Uint8Array>
+  /** Any iterable: a generator makes a body without end. */
+  readonly chunks: Iterable<Uint8Array>
   readonly ending: Ending
 }
 
@@ -24,16 +25,20 @@ export interface Script {
   next: ScriptedResponse
   /** The URLs requested, in order. */
   readonly requests: Array<string>
+  /** How many body bytes the client has pulled so far (all requests). */
+  pulled: number
 }
 
-const body = (response: ScriptedResponse, signal: AbortSignal) => {
-  let index = 0
+const body = (script: Script, response: ScriptedResponse, signal: AbortSignal) => {
+  const chunks = response.chunks[Symbol.iterator]()
   return new ReadableStream<Uint8Array>({
     // One chunk per pull, so the client sees the chunks as cut (an `error()` after enqueuing
-    // everything at once would discard what was queued).
+    // everything at once would discard what was queued), and reads no further than it asks.
     pull(controller) {
-      if (index < response.chunks.length) {
-        controller.enqueue(response.chunks[index++])
+      const next = chunks.next()
+      if (next.done !== true) {
+        script.pulled += next.value.length
+        controller.enqueue(next.value)
         return
       }
       switch (response.ending) {
@@ -59,7 +64,8 @@ const body = (response: ScriptedResponse, signal: AbortSignal) => {
 export const scriptedClient = (options?: Omit<LettaClient.Options, "baseUrl">) => {
   const script: Script = {
     next: { status: 200, headers: {}, chunks: [], ending: "end" },
-    requests: []
+    requests: [],
+    pulled: 0
   }
   const http = HttpClient.make((request, url, signal) =>
     Effect.sync(() => {
@@ -67,7 +73,7 @@ export const scriptedClient = (options?: Omit<LettaClient.Options, "baseUrl">) =
       const response = script.next
       // Statuses that cannot carry a body (a `Response` refuses one) get none.
       const bodiless = request.method === "HEAD" || [204, 205, 304].includes(response.status)
-      const source = new Response(bodiless ? null : body(response, signal), {
+      const source = new Response(bodiless ? null : body(script, response, signal), {
         status: response.status,
         headers: response.headers
       })
