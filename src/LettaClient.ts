@@ -207,10 +207,14 @@ export const layer = (options: Options = {}): Layer.Layer<LettaClient, ConfigErr
  */
 export const parseCustomHeaders = (text: string): Either.Either<Record<string, string>, string> => {
   const headers: Record<string, string> = {}
-  for (const line of text.split(/\r?\n/)) {
+  const lines = text.split(/\r?\n/)
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]
     if (line.trim() === "") continue
     const colon = line.indexOf(":")
-    if (colon <= 0) return Either.left(`expected "Name: value", got ${JSON.stringify(line)}`)
+    // The line itself is not shown: these headers carry secrets, and a line without its
+    // colon may be nothing but one (`Authorization Bearer sk-…`).
+    if (colon <= 0) return Either.left(`line ${index + 1}: expected "Name: value"`)
     headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim()
   }
   return Either.right(headers)

@@ -176,7 +176,9 @@ export const describeUrl = (url: string): string => {
     parsed.password = ""
     return parsed.toString()
   } catch {
-    return "<invalid url>"
+    // A request whose time ran out before the client prepended the base URL (a request that
+    // never got headers) is still a path, and the path says which endpoint it was.
+    return url.startsWith("/") ? url : "<invalid url>"
   }
 }
 
