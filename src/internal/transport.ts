@@ -78,8 +78,8 @@ export interface Transport {
 /** GET and DELETE are idempotent by definition; anything else must say so. */
 export const idempotentByMethod = (method: string): boolean => method === "GET" || method === "DELETE"
 
-/** Success bodies larger than this are refused rather than buffered. */
-export const maxResponseBytes = 64 * 1024 * 1024
+/** The default bound on a JSON success body: larger ones are refused rather than buffered. */
+export const defaultMaxResponseBytes = 64 * 1024 * 1024
 
 /** A readable account of why a value did not match its schema, bounded in size. */
 export const describeParseError = (error: ParseResult.ParseError): string => {
@@ -168,7 +168,8 @@ const fromClientError = (
 
 const decodeJsonBody = <A, I>(
   response: HttpClientResponse.HttpClientResponse,
-  schema: Schema.Schema<A, I>
+  schema: Schema.Schema<A, I>,
+  maxResponseBytes: number
 ): Effect.Effect<A, LettaError.LettaError> => {
   const method = response.request.method
   const url = describeUrl(response.request.url)
@@ -201,6 +202,8 @@ export interface TransportOptions {
   readonly streamTimeouts: Streaming.Timeouts | undefined
   /** The client's retry policy, which a call's `Retry.withPolicy` refines. */
   readonly retry: RetryPolicy.Resolved
+  /** The largest JSON success body read, in bytes. */
+  readonly maxResponseBytes: number
 }
 
 /** @internal */
@@ -260,7 +263,7 @@ export const make = (httpClient: HttpClient.HttpClient, options: TransportOption
     Effect.flatMap(buildRequest(request), (built) =>
       retrying(
         execute(built).pipe(
-          Effect.flatMap((response) => decodeJsonBody(response, request.response)),
+          Effect.flatMap((response) => decodeJsonBody(response, request.response, options.maxResponseBytes)),
           // Each attempt has the whole limit. Interrupting the request aborts it and closes
           // its connection.
           Effect.timeoutFail({
