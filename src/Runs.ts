@@ -7,6 +7,7 @@
  */
 import { Duration, Effect, Either, Schedule, Schema, Stream } from "effect"
 import { cancelAgentRuns, cancelQuietly } from "./internal/cancel.js"
+import { decodeUnknownEitherSafe } from "./internal/fastDecode.js"
 import { settings as streamSettings } from "./internal/lettaStream.js"
 import { last, messageIdOf, walk } from "./internal/paging.js"
 import { path } from "./internal/path.js"
@@ -90,6 +91,8 @@ const outcome = (run: Run): Effect.Effect<Run, LettaError.RunFailedError | Letta
     ? Effect.fail(new LettaError.RunFailedError({ run }))
     : Effect.succeed(run)
 
+const decodeCallbackBody = decodeUnknownEitherSafe(RunCallback)
+
 /**
  * Decodes the JSON body the server POSTs to a run's `callback_url` (as text, or already
  * parsed). Completion times are read as UTC; judge the outcome by
@@ -116,7 +119,7 @@ export const decodeCallback = (body: unknown): Effect.Effect<RunCallback, LettaE
         return Effect.fail(fail(`the callback body is not JSON (${String(error)})`))
       }
     }
-    return Schema.decodeUnknown(RunCallback)(json).pipe(Effect.mapError((error) => fail(describeParseError(error))))
+    return Effect.mapError(decodeCallbackBody(json), (error) => fail(describeParseError(error)))
   })
 
 /**

@@ -12,7 +12,7 @@ import { type Duration, Effect, Either, ParseResult, Schema, type Scope } from "
 import * as LettaError from "../LettaError.js"
 import * as Retry from "../Retry.js"
 import type * as Streaming from "../Streaming.js"
-import { makeDecoder } from "./fastDecode.js"
+import { decodeUnknownEitherSafe, makeDecoder } from "./fastDecode.js"
 import { describeUrl, fromResponse, readBounded } from "./httpErrors.js"
 import { type PathTemplate, render } from "./path.js"
 import * as RetryPolicy from "./retry.js"
@@ -292,8 +292,9 @@ export const encodeInput = <A, I>(
   schema: Schema.Schema<A, I>,
   input: unknown
 ): Effect.Effect<I, LettaError.InvalidRequestError> =>
-  // Unknown fields are errors here: a misspelt option must not vanish silently.
-  Schema.decodeUnknown(schema)(input, { errors: "all", onExcessProperty: "error" }).pipe(
+  // Unknown fields are errors here: a misspelt option must not vanish silently. Decoded
+  // without throwing, whatever the caller passed (see `decodeUnknownEitherSafe`).
+  Effect.suspend(() => decodeUnknownEitherSafe(schema, { errors: "all", onExcessProperty: "error" })(input)).pipe(
     Effect.flatMap(Schema.encode(schema)),
     Effect.mapError((error) => new LettaError.InvalidRequestError({ operation, description: describeParseError(error) }))
   )

@@ -22,6 +22,7 @@ const shares = {
   clientUnknownTypes: 5,
   clientDeepNesting: 1,
   errorBodies: 12,
+  jsonBodies: 8,
   wireStreams: 6
 } as const
 
@@ -98,6 +99,21 @@ export const hardBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
   ).map((bytes) => Uint8Array.from(bytes)),
   fc.uint8Array({ maxLength: 8 })
 )
+
+/**
+ * Values that break code that converts or prints naively travel through the generators as
+ * markers, expanded in the JSON text: built as values, they would break the test's own
+ * printing and `JSON.stringify`. `deepMarker(n)`: arrays nested `n` deep (`String` and
+ * `JSON.stringify` overflow the stack); `unprintable`: an object `String` cannot convert.
+ */
+export const deepMarker = (depth: number) => `__deep_${depth}__`
+export const unprintable = "__unprintable__"
+
+/** `text` with its markers expanded. */
+export const expandMarkers = (text: string): string =>
+  text
+    .replace(/"__deep_(\d+)__"/g, (_, depth: string) => `${"[".repeat(Number(depth))}${"]".repeat(Number(depth))}`)
+    .replaceAll(`"${unprintable}"`, `{"toString":1,"valueOf":1}`)
 
 /** The parts, one after the other. */
 export const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {

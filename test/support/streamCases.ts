@@ -9,7 +9,7 @@ import { expect } from "vitest"
 import { realTick } from "./clock.js"
 import type { Sample } from "./corpus.js"
 import { agentId } from "./frames.js"
-import { concat, expectTyped, hardBytes } from "./fuzz.js"
+import { concat, deepMarker, expandMarkers, expectTyped, hardBytes, unprintable } from "./fuzz.js"
 import { type Ending, type Expected, expectedOutcome, type StreamCase } from "./streamOracle.js"
 
 const encoder = new TextEncoder()
@@ -79,6 +79,7 @@ export type Mutation =
   | { readonly _tag: "SetKey"; readonly pick: number; readonly value: unknown }
   | { readonly _tag: "AddKey"; readonly key: string; readonly value: unknown }
   | { readonly _tag: "Bytes"; readonly at: number; readonly junk: Uint8Array }
+  | { readonly _tag: "Hostile"; readonly pick: number; readonly marker: string }
 
 export const unknownType = fc.oneof(
   fc.constantFrom("response_state", "new_message", "Assistant_Message", ""),
@@ -95,7 +96,13 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     key: fc.oneof(fc.constantFrom("__proto__", "constructor", "message_type"), fc.string({ maxLength: 8 })),
     value: fc.jsonValue({ maxDepth: 2 })
   }),
-  fc.record({ _tag: fc.constant("Bytes" as const), at: fc.double({ min: 0, max: 1, noNaN: true }), junk: hardBytes })
+  fc.record({ _tag: fc.constant("Bytes" as const), at: fc.double({ min: 0, max: 1, noNaN: true }), junk: hardBytes }),
+  // A value naive code cannot convert or print, in any field, the discriminator included.
+  fc.record({
+    _tag: fc.constant("Hostile" as const),
+    pick: fc.nat(),
+    marker: fc.constantFrom(unprintable, deepMarker(20_000))
+  })
 )
 
 /** The JSON `data:` lines of a body. */
@@ -128,8 +135,11 @@ export const mutate = (body: string, frame: number, mutation: Mutation): Uint8Ar
       // An own property even for `__proto__`, as `JSON.parse` makes it.
       Object.defineProperty(json, mutation.key, { value: mutation.value, enumerable: true, writable: true, configurable: true })
       break
+    case "Hostile":
+      json[mutation.pick % 2 === 0 ? "message_type" : keys[mutation.pick % keys.length] ?? "x"] = mutation.marker
+      break
   }
-  lines[index] = `data: ${JSON.stringify(json)}`
+  lines[index] = `data: ${expandMarkers(JSON.stringify(json))}`
   return encoder.encode(lines.join("\n"))
 }
 

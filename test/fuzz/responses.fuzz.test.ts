@@ -1,5 +1,8 @@
 /**
- * Error responses of every shape, through JSON calls and streams: HTML pages from proxies,
+ * Responses of every shape. JSON success bodies: real messages (from the corpus) with fields
+ * retyped, dropped or nested 100,000 levels deep, types this client does not know, bodies
+ * that are not JSON or not arrays; each decodes exactly as Effect's own Schema decoder says,
+ * or is a `DecodeError`. Error responses, through JSON calls and streams: HTML pages from proxies,
  * empty bodies, huge and endless bodies, JSON under the wrong content type, binary, JSON
  * that is not an object, `detail` as a string, object, array or anything else, the error
  * envelope, deeply nested JSON, bodies cut off part-way. Each maps to the typed error for
@@ -7,13 +10,15 @@
  * client never reads more of an error body than its bound, however large the body.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, FastCheck as fc, Stream } from "effect"
-import { LettaClient, type LettaError } from "effect-letta"
+import { Effect, Either, FastCheck as fc, Schema, Stream } from "effect"
+import { LettaClient, type LettaError, Schemas } from "effect-letta"
+import { loadCorpus } from "../support/corpus.js"
 import { agentId } from "../support/frames.js"
-import { cutAt, expectTyped, runs, timeoutFor } from "../support/fuzz.js"
+import { cutAt, deepMarker, expandMarkers, expectTyped, runs, timeoutFor, unprintable } from "../support/fuzz.js"
 import { scriptedClient } from "../support/scriptedHttp.js"
 import type { Ending } from "../support/streamOracle.js"
 
+const corpus = await Effect.runPromise(loadCorpus)
 const encoder = new TextEncoder()
 const maxErrorBody = 64 * 1024
 const maxExcerpt = 1_000
@@ -241,5 +246,91 @@ describe("error bodies fuzz", () => {
           expect(error.message).toContain(said)
         }
       }))
+  })
+})
+
+/** The JSON objects of every frame of the corpus: messages as the server writes them. */
+const messages: ReadonlyArray<Record<string, unknown>> = corpus.flatMap((sample) =>
+  sample.body.split("\n").flatMap((line) => {
+    if (!line.startsWith("data: {")) return []
+    try {
+      return [JSON.parse(line.slice("data: ".length)) as Record<string, unknown>]
+    } catch {
+      return []
+    }
+  })
+)
+
+
+/** One message, changed the ways a broken or newer server might. */
+const message = fc.tuple(fc.constantFrom(...messages), fc.nat(), fc.oneof(
+  { arbitrary: fc.constant({ _tag: "None" as const }), weight: 3 },
+  fc.record({ _tag: fc.constant("Retype" as const), value: fc.jsonValue({ maxDepth: 3 }) }),
+  fc.constant({ _tag: "Drop" as const }),
+  fc.record({ _tag: fc.constant("Type" as const), type: fc.string({ maxLength: 10 }) }),
+  fc.record({ _tag: fc.constant("Deep" as const), depth: fc.constantFrom(1_000, 100_000) }),
+  fc.constant({ _tag: "Unprintable" as const })
+)).map(([original, pick, change]) => {
+  const copy: Record<string, unknown> = { ...original }
+  const keys = Object.keys(copy)
+  const key = keys[pick % keys.length]
+  switch (change._tag) {
+    case "Retype":
+      copy[key] = change.value
+      break
+    case "Drop":
+      delete copy[key]
+      break
+    case "Type":
+      copy.message_type = change.type
+      break
+    case "Deep":
+      copy[key] = deepMarker(change.depth)
+      break
+    case "Unprintable":
+      copy[pick % 2 === 0 ? "message_type" : key] = unprintable
+      break
+  }
+  return copy
+})
+
+const page = fc.oneof(
+  { arbitrary: fc.array(message, { maxLength: 6 }).map((items) => JSON.stringify(items)), weight: 8 },
+  fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
+  fc.constantFrom("", "null", "{}", "[", "<html>maintenance</html>", `["${deepMarker(100_000)}"]`)
+)
+
+describe("JSON success bodies fuzz", () => {
+  const { layer, script } = scriptedClient()
+  const decodePage = Schema.decodeUnknownEither(Schema.Array(Schemas.LettaMessage))
+
+  it.layer(layer)((it) => {
+    it.effect.prop("a page of messages decodes exactly, or is a DecodeError", [page, fc.array(fc.nat(), { maxLength: 4 })], ([page, cuts]) =>
+      Effect.gen(function*() {
+        const text = expandMarkers(page)
+        script.next = {
+          status: 200,
+          headers: { "content-type": "application/json" },
+          chunks: cutAt(encoder.encode(text), cuts),
+          ending: "end"
+        }
+        const exit = yield* Effect.exit(Effect.flatMap(LettaClient.LettaClient, (client) => client.agents.messages.listPage(agentId)))
+        const error = expectTyped(exit)
+        let expected: Either.Either<ReadonlyArray<Schemas.LettaMessage>, unknown>
+        try {
+          expected = decodePage(text.trim() === "" ? null : JSON.parse(text))
+        } catch (cause) {
+          expected = Either.left(cause)
+        }
+        if (Either.isRight(expected)) {
+          expect(error).toBeUndefined()
+          // Types and ids only: comparing 100,000-level values would overflow the comparison.
+          const shape = (items: ReadonlyArray<Schemas.LettaMessage>) =>
+            items.map((m) => [m.message_type, "id" in m ? m.id : undefined])
+          expect(shape(exit._tag === "Success" ? exit.value : [])).toEqual(shape(expected.right))
+        } else {
+          expect(error?._tag).toBe("DecodeError")
+        }
+      }), { timeout: timeoutFor("jsonBodies", 30), fastCheck: { numRuns: runs("jsonBodies") } })
   })
 })
