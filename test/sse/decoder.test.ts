@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, FastCheck as fc, Stream } from "effect"
 import { Sse } from "effect-letta"
 import { SseParser } from "../../src/internal/sseParser.js"
+import { cutAt } from "../support/fuzz.js"
 import { reference } from "../support/sseReference.js"
 
 const encoder = new TextEncoder()
@@ -14,17 +15,6 @@ const encoder = new TextEncoder()
 /** Runs the decoder over `bytes` cut at `cuts`. */
 const decodeChunks = (chunks: ReadonlyArray<Uint8Array>, maxEventSize?: number) =>
   Stream.fromIterable(chunks).pipe(Sse.decode({ maxEventSize }), Stream.runCollect, Effect.map(Chunk.toReadonlyArray))
-
-const cutAt = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
-  const out: Array<Uint8Array> = []
-  let from = 0
-  for (const point of [...points, bytes.length]) {
-    out.push(bytes.subarray(from, point))
-    from = point
-  }
-  return out
-}
 
 const lineEnd = fc.constantFrom("\n", "\r", "\r\n")
 // Text with the characters that make SSE and UTF-8 hard: colons, spaces, CR/LF inside
