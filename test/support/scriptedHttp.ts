@@ -67,8 +67,11 @@ export const scriptedClient = (options?: Omit<LettaClient.Options, "baseUrl">) =
     requests: [],
     pulled: 0
   }
+  // Each answer waits for one turn of the event loop, as a real one does: without it a long
+  // property runs on microtasks alone, and vitest's worker cannot answer its own RPC calls.
+  const turn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
   const http = HttpClient.make((request, url, signal) =>
-    Effect.sync(() => {
+    Effect.zipRight(turn, Effect.sync(() => {
       script.requests.push(url.toString())
       const response = script.next
       // Statuses that cannot carry a body (a `Response` refuses one) get none.
@@ -78,7 +81,7 @@ export const scriptedClient = (options?: Omit<LettaClient.Options, "baseUrl">) =
         headers: response.headers
       })
       return HttpClientResponse.fromWeb(request, source)
-    })
+    }))
   )
   const layer = LettaClient.layer({ retry: false, ...options, baseUrl: "http://127.0.0.1:1" }).pipe(
     Layer.provide(Layer.succeed(HttpClient.HttpClient, http)),

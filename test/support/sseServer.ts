@@ -34,12 +34,12 @@ export interface Exchange {
 export const makeSseServer = Effect.gen(function*() {
   const exchanges = yield* Queue.unbounded<Exchange>()
   const sockets = new Set<Socket>()
+  // When each socket closed: one listener per socket, not one per request on a kept-alive one.
+  const closedAt = new WeakMap<Socket, number>()
   const server = http.createServer((req, res) => {
     let body = ""
     req.on("data", (chunk: Buffer) => (body += chunk.toString()))
     req.on("end", () => {
-      let closedAt: number | undefined
-      req.socket.once("close", () => (closedAt = performance.now()))
       res.on("error", () => {})
       res.statusCode = 200
       res.setHeader("content-type", "text/event-stream; charset=utf-8")
@@ -68,18 +68,21 @@ export const makeSseServer = Effect.gen(function*() {
                 res.once("drain", pump)
               }
             }
-            req.socket.once("close", () => resume(Effect.succeed(written)))
+            res.once("close", () => resume(Effect.succeed(written)))
             pump()
           }),
         end: () => res.end(),
         destroy: () => req.socket.destroy(),
-        closedAt: () => closedAt
+        closedAt: () => closedAt.get(req.socket)
       })
     })
   })
   server.on("connection", (socket) => {
     sockets.add(socket)
-    socket.once("close", () => sockets.delete(socket))
+    socket.once("close", () => {
+      closedAt.set(socket, performance.now())
+      sockets.delete(socket)
+    })
   })
   yield* Effect.async<void>((resume) => {
     server.listen(0, "127.0.0.1", () => resume(Effect.void))
