@@ -88,7 +88,22 @@ export interface Options {
    * `Retry.withPolicy` changes it for part of a program.
    */
   readonly retry?: Retry.Policy | false | undefined
+  /**
+   * The largest JSON response body read, in bytes (default 64 MiB, {@link defaultMaxResponseSize}).
+   * A larger one fails with a `DecodeError` once the bound is passed, and the rest is never
+   * downloaded, so a broken or hostile server cannot make the client buffer without bound.
+   * (Streams have `maxEventSize` per event instead; error bodies are read up to 64 KiB.)
+   */
+  readonly maxResponseSize?: number | undefined
 }
+
+/**
+ * The default for {@link Options.maxResponseSize}: 64 MiB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxResponseSize: number = Transport.defaultMaxResponseBytes
 
 /**
  * The default for {@link Options.timeout}.
@@ -124,9 +139,10 @@ const validateBaseUrl = (baseUrl: string): Either.Either<string, string> => {
 const invalid = (path: string, message: string) => Effect.fail(ConfigError.InvalidData([path], message))
 
 /**
- * Builds the client from options. Fails with a `ConfigError` for an unusable base URL or a
+ * Builds the client from options. Fails with a `ConfigError` for an unusable base URL, a
  * header that could not be sent safely (a name that is not an HTTP token, a value with a
- * line break or another character HTTP does not allow).
+ * line break or another character HTTP does not allow), an invalid retry policy or
+ * response size bound.
  *
  * @since 0.1.0
  * @category constructors
@@ -158,6 +174,10 @@ export const make: (options?: Options) => Effect.Effect<Service, ConfigError.Con
     }
     const retry = RetryPolicy.resolve(options.retry)
     if (Either.isLeft(retry)) return yield* invalid("retry", `retry ${retry.left}`)
+    const maxResponseSize = options.maxResponseSize ?? defaultMaxResponseSize
+    if (!Number.isSafeInteger(maxResponseSize) || maxResponseSize < 1) {
+      return yield* invalid("maxResponseSize", `maxResponseSize must be a whole number of bytes, at least 1`)
+    }
 
     const base = yield* HttpClient.HttpClient
     const shaped = base.pipe(
@@ -181,7 +201,8 @@ export const make: (options?: Options) => Effect.Effect<Service, ConfigError.Con
     const transport = Transport.make(shaped, {
       timeout: Duration.decode(options.timeout ?? defaultTimeout),
       streamTimeouts: options.streamTimeouts,
-      retry: retry.right
+      retry: retry.right,
+      maxResponseBytes: maxResponseSize
     })
     return LettaClient.of({
       agents: Agents.make(transport),
@@ -207,10 +228,14 @@ export const layer = (options: Options = {}): Layer.Layer<LettaClient, ConfigErr
  */
 export const parseCustomHeaders = (text: string): Either.Either<Record<string, string>, string> => {
   const headers: Record<string, string> = {}
-  for (const line of text.split(/\r?\n/)) {
+  const lines = text.split(/\r?\n/)
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]
     if (line.trim() === "") continue
     const colon = line.indexOf(":")
-    if (colon <= 0) return Either.left(`expected "Name: value", got ${JSON.stringify(line)}`)
+    // The line itself is not shown: these headers carry secrets, and a line without its
+    // colon may be nothing but one (`Authorization Bearer sk-…`).
+    if (colon <= 0) return Either.left(`line ${index + 1}: expected "Name: value"`)
     headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim()
   }
   return Either.right(headers)
@@ -249,6 +274,8 @@ export interface ConfigOptions {
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
   /** The retry policy; by default {@link retryConfig}. */
   readonly retry?: Config.Config<Retry.Policy | false> | undefined
+  /** See {@link Options.maxResponseSize}. */
+  readonly maxResponseSize?: number | undefined
 }
 
 /** An optional setting; an empty variable counts as unset, as shells often export them empty. */
@@ -307,7 +334,8 @@ export const layerConfig = (
         headers,
         timeout,
         streamTimeouts: options.streamTimeouts,
-        transformClient: options.transformClient
+        transformClient: options.transformClient,
+        maxResponseSize: options.maxResponseSize
       })
     })
   )

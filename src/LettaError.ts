@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Duration, Schema } from "effect"
-import { clip } from "./internal/text.js"
+import { clip, jsonExcerpt } from "./internal/text.js"
 import { Run } from "./schema/runs.js"
 import { ToolCall } from "./schema/tools.js"
 
@@ -83,8 +83,9 @@ const serverSaid = (error: HttpFields): string | undefined => {
   if (error.error?.message !== undefined) return error.error.message
   const detail = error.detail
   if (typeof detail === "string") return detail
-  if (typeof detail === "object" && detail !== null) return stringAt(detail, "message") ?? JSON.stringify(detail)
+  if (typeof detail === "object" && detail !== null) return stringAt(detail, "message") ?? jsonExcerpt(detail, 300)
   const body = error.body
+  if (typeof body === "string") return body
   const said = stringAt(body, "error") ?? stringAt(body, "message") ?? stringAt(body, "reason_text") ??
     stringAt(body, "errorCode")
   if (said !== undefined) return said
@@ -437,7 +438,7 @@ const runFailure = (run: Run): string => {
     : typeof error === "object" && error !== null
     ? (typeof (error as { error?: { message?: unknown } }).error?.message === "string"
       ? (error as { error: { message: string } }).error.message
-      : JSON.stringify(error))
+      : jsonExcerpt(error, 300))
     : undefined
   const state = `stop reason ${run.stop_reason ?? "none"}, status ${run.status}`
   return said === undefined ? state : `${clip(said, 300)} (${state})`

@@ -7,11 +7,12 @@
  */
 import { Duration, Effect, Either, Schedule, Schema, Stream } from "effect"
 import { cancelAgentRuns, cancelQuietly } from "./internal/cancel.js"
+import { decodeUnknownEitherSafe } from "./internal/fastDecode.js"
 import { settings as streamSettings } from "./internal/lettaStream.js"
 import { last, messageIdOf, walk } from "./internal/paging.js"
 import { path } from "./internal/path.js"
 import { resumeSchedule, runStream, supervise } from "./internal/resume.js"
-import { clip } from "./internal/text.js"
+import { clip, jsonExcerpt } from "./internal/text.js"
 import { describeParseError, encodeInput, type Transport } from "./internal/transport.js"
 import * as LettaError from "./LettaError.js"
 import { LettaMessage, type LettaStreamingMessage } from "./schema/messages.js"
@@ -90,6 +91,8 @@ const outcome = (run: Run): Effect.Effect<Run, LettaError.RunFailedError | Letta
     ? Effect.fail(new LettaError.RunFailedError({ run }))
     : Effect.succeed(run)
 
+const decodeCallbackBody = decodeUnknownEitherSafe(RunCallback)
+
 /**
  * Decodes the JSON body the server POSTs to a run's `callback_url` (as text, or already
  * parsed). Completion times are read as UTC; judge the outcome by
@@ -106,7 +109,7 @@ export const decodeCallback = (body: unknown): Effect.Effect<RunCallback, LettaE
         method: "POST",
         url: "callback_url",
         description,
-        excerpt: clip(typeof body === "string" ? body : JSON.stringify(body) ?? String(body))
+        excerpt: typeof body === "string" ? clip(body) : jsonExcerpt(body)
       })
     let json = body
     if (typeof body === "string") {
@@ -116,7 +119,7 @@ export const decodeCallback = (body: unknown): Effect.Effect<RunCallback, LettaE
         return Effect.fail(fail(`the callback body is not JSON (${String(error)})`))
       }
     }
-    return Schema.decodeUnknown(RunCallback)(json).pipe(Effect.mapError((error) => fail(describeParseError(error))))
+    return Effect.mapError(decodeCallbackBody(json), (error) => fail(describeParseError(error)))
   })
 
 /**

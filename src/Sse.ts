@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Effect, Schema, Stream } from "effect"
+import { Channel, Chunk, Effect, Schema, Stream } from "effect"
 import { SseParser } from "./internal/sseParser.js"
 
 /**
@@ -71,7 +71,13 @@ export const defaultMaxEventSize = 8 * 1024 * 1024
  * @category models
  */
 export interface DecodeOptions {
-  /** The largest event (or single line) accepted, in characters. */
+  /**
+   * The largest event accepted, in characters of its data (each `data:` value plus one).
+   * Any single line, complete or still arriving, may be at most 6 characters longer (room
+   * for its `data: `), so a line without end cannot fill memory either. Whether an input
+   * fails does not depend on how it is chunked; the events before the oversized one are
+   * delivered.
+   */
   readonly maxEventSize?: number | undefined
 }
 
@@ -87,21 +93,28 @@ export const decode = (options?: DecodeOptions) =>
   Stream.suspend(() => {
     const maxEventSize = options?.maxEventSize ?? defaultMaxEventSize
     const parser = new SseParser(maxEventSize)
-    const tooLarge = new EventTooLargeError({ maxEventSize })
-    return self.pipe(
-      Stream.mapChunksEffect((chunk) => {
-        if (Chunk.size(chunk) === 1) {
-          const items = parser.push(Chunk.unsafeGet(chunk, 0))
-          return items === undefined ? Effect.fail(tooLarge) : Effect.succeed(Chunk.unsafeFromArray(items))
-        }
-        const all: Array<Item> = []
-        for (const bytes of chunk) {
-          const items = parser.push(bytes)
-          if (items === undefined) return Effect.fail(tooLarge)
-          for (const item of items) all.push(item)
-        }
-        return Effect.succeed(Chunk.unsafeFromArray(all))
-      }),
-      Stream.ensuring(Effect.sync(() => parser.end()))
-    )
+    const loop: Channel.Channel<Chunk.Chunk<Item>, Chunk.Chunk<Uint8Array>, E | EventTooLargeError, E, unknown, unknown> =
+      Channel.readWithCause({
+        onInput: (chunk: Chunk.Chunk<Uint8Array>) => {
+          let items: Array<Item>
+          if (Chunk.size(chunk) === 1) {
+            items = parser.push(Chunk.unsafeGet(chunk, 0))
+          } else {
+            items = []
+            for (const bytes of chunk) {
+              for (const item of parser.push(bytes)) items.push(item)
+              if (parser.failed) break
+            }
+          }
+          const written = Channel.write(Chunk.unsafeFromArray(items))
+          // The events completed before an oversized one are delivered, then the stream fails:
+          // how the input happened to be chunked must not decide what is lost.
+          return parser.failed
+            ? Channel.zipRight(written, Channel.fail(new EventTooLargeError({ maxEventSize })))
+            : Channel.zipRight(written, loop)
+        },
+        onFailure: (cause) => Channel.failCause(cause),
+        onDone: () => Channel.void
+      })
+    return self.pipe(Stream.pipeThroughChannel(loop), Stream.ensuring(Effect.sync(() => parser.end())))
   })

@@ -214,7 +214,11 @@ const makeCompiler = (generate: boolean): (ast: AST.AST) => Decoder => {
       if (keyList.length > 0 && isRecordOrArray(input)) {
         for (const key of keyList) {
           if (!hasOwn(input, key)) continue
-          const bucket = bucketDecoders.get(key)!.get(String(input[key]))
+          const value = input[key]
+          // Only a primitive can equal a literal. `String` of anything else can throw: a deeply
+          // nested array recurses without end, `{"toString": 1}` cannot be converted at all.
+          if (typeof value === "object" && value !== null) continue
+          const bucket = bucketDecoders.get(key)!.get(String(value))
           if (bucket === undefined) continue
           for (const decode of bucket) {
             const out = decode(input)
@@ -409,6 +413,32 @@ const compile = makeCompiler(canGenerate)
 let closuresOnly: ((ast: AST.AST) => Decoder) | undefined
 
 /**
+ * `Schema.decodeUnknownEither(schema, options)`, except that an input Effect's decoder
+ * throws on is a `ParseError` like any other mismatch. Its union search converts a
+ * discriminator to a string, which throws for `{"message_type": {"toString": 1}}` and
+ * overflows the stack for a deeply nested array: server data must fail typed, not as a
+ * defect.
+ */
+export const decodeUnknownEitherSafe = <A, I>(
+  schema: Schema.Schema<A, I>,
+  options?: AST.ParseOptions
+): (input: unknown) => Either.Either<A, ParseResult.ParseError> => {
+  const decode = Schema.decodeUnknownEither(schema, options)
+  return (input) => {
+    try {
+      return decode(input)
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      return Either.left(
+        new ParseResult.ParseError({
+          issue: new ParseResult.Type(schema.ast, input, `a value that cannot be read (${reason})`)
+        })
+      )
+    }
+  }
+}
+
+/**
  * `Schema.decodeUnknownEither(schema)` with the same results, faster on valid input. Both
  * use the default parse options.
  */
@@ -418,9 +448,14 @@ export const makeDecoder = <A, I>(
   const known = decoders.get(schema.ast)
   if (known !== undefined) return known as (input: unknown) => Either.Either<A, ParseResult.ParseError>
   const fast = compile(schema.ast)
-  const exact = Schema.decodeUnknownEither(schema)
+  const exact = decodeUnknownEitherSafe(schema)
   const decoder = (input: unknown) => {
-    const out = fast(input)
+    let out: unknown
+    try {
+      out = fast(input)
+    } catch {
+      out = FAIL
+    }
     return out === FAIL ? exact(input) : Either.right(out as A)
   }
   decoders.set(schema.ast, decoder)
@@ -451,5 +486,14 @@ export const NoMatch: typeof FAIL = FAIL
  * The fast path without the `Either` around its result, for the per-event hot path: the
  * decoded value, or {@link NoMatch} (then decode with `makeDecoder` for the exact result).
  */
-export const fastDecoderOf = <A, I>(schema: Schema.Schema<A, I>): (input: unknown) => A | typeof NoMatch =>
-  compile(schema.ast) as (input: unknown) => A | typeof NoMatch
+export const fastDecoderOf = <A, I>(schema: Schema.Schema<A, I>): (input: unknown) => A | typeof NoMatch => {
+  const fast = compile(schema.ast) as (input: unknown) => A | typeof NoMatch
+  return (input) => {
+    try {
+      return fast(input)
+    } catch {
+      // Whatever the fast path cannot take, Effect's decoder (made safe) reports.
+      return FAIL
+    }
+  }
+}

@@ -34,6 +34,24 @@ export const readBounded = <E>(
     }
   ).pipe(Effect.map((state) => ({ bytes: concat(state.chunks, state.size), truncated: state.truncated })))
 
+/**
+ * As {@link readBounded}, for error bodies: a body cut off part-way (a dropped connection, a
+ * proxy giving up) keeps what arrived, marked `truncated`, since the start of an error page
+ * still says what went wrong.
+ */
+export const readExcerpt = <E>(
+  body: Stream.Stream<Uint8Array, E>,
+  maxBytes: number
+): Effect.Effect<{ readonly bytes: Uint8Array; readonly truncated: boolean }> =>
+  Effect.suspend(() => {
+    let cut = false
+    const upToFailure = Stream.catchAll(body, () => {
+      cut = true
+      return Stream.empty
+    })
+    return Effect.map(readBounded(upToFailure, maxBytes), ({ bytes, truncated }) => ({ bytes, truncated: truncated || cut }))
+  })
+
 const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
   if (chunks.length === 1) return chunks[0]
   const out = new Uint8Array(size)
@@ -77,6 +95,27 @@ export const retryAfterOf = (
 }
 
 type Json = null | boolean | number | string | ReadonlyArray<unknown> | { readonly [key: string]: unknown }
+
+/**
+ * Error bodies nested deeper than this are kept as text only. Real ones nest a few levels;
+ * a hostile `[[[[…]]]]` kept as `body` or `detail` would make the error itself impossible to
+ * print or serialize (`JSON.stringify` and `inspect`-like printers recurse).
+ */
+const maxKeptDepth = 64
+
+/** Whether a parsed JSON value nests no deeper than `max`; iterative, as the value may be deep. */
+const nestsWithin = (value: unknown, max: number): boolean => {
+  const stack: Array<readonly [unknown, number]> = [[value, 1]]
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!
+    if (typeof current !== "object" || current === null) continue
+    if (depth > max) return false
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return true
+}
 
 const parseJson = (text: string): Option.Option<Json> => {
   try {
@@ -137,7 +176,9 @@ export const describeUrl = (url: string): string => {
     parsed.password = ""
     return parsed.toString()
   } catch {
-    return "<invalid url>"
+    // A request whose time ran out before the client prepended the base URL (a request that
+    // never got headers) is still a path, and the path says which endpoint it was.
+    return url.startsWith("/") ? url : "<invalid url>"
   }
 }
 
@@ -146,12 +187,12 @@ export const fromResponse = (
   response: HttpClientResponse.HttpClientResponse
 ): Effect.Effect<LettaError.HttpError> =>
   Effect.gen(function*() {
-    const body = yield* readBounded(response.stream, maxErrorBodyBytes).pipe(
-      Effect.map(({ bytes, truncated }) => ({ text: new TextDecoder().decode(bytes), truncated })),
-      // The status alone still makes a useful error when the body cannot be read.
-      Effect.orElseSucceed(() => ({ text: "", truncated: false }))
+    const body = yield* readExcerpt(response.stream, maxErrorBodyBytes).pipe(
+      Effect.map(({ bytes, truncated }) => ({ text: new TextDecoder().decode(bytes), truncated }))
     )
-    const json = body.truncated ? Option.none() : parseJson(body.text)
+    const json = body.truncated
+      ? Option.none()
+      : Option.filter(parseJson(body.text), (value) => nestsWithin(value, maxKeptDepth))
     const record = Option.getOrUndefined(Option.filter(json, isRecord))
     const envelope = record !== undefined && isRecord(record.error)
       ? new LettaError.ErrorEnvelope({

@@ -30,7 +30,7 @@ import * as Sse from "../Sse.js"
 import { SseParser } from "./sseParser.js"
 import * as Streaming from "../Streaming.js"
 import { fastDecoderOf, makeDecoder, NoMatch } from "./fastDecode.js"
-import { describeUrl, maxErrorBodyBytes, readBounded } from "./httpErrors.js"
+import { describeUrl, maxErrorBodyBytes, readExcerpt } from "./httpErrors.js"
 import { clip } from "./text.js"
 import { describeParseError, idempotentByMethod, type Transport } from "./transport.js"
 
@@ -243,9 +243,8 @@ const interpret = (context: Context, onActivity: () => void) =>
 
 /** The response is not an event stream: say what it is instead of streaming nothing. */
 const notAStream = (response: HttpClientResponse.HttpClientResponse, method: string, url: string) =>
-  readBounded(response.stream, maxErrorBodyBytes).pipe(
+  readExcerpt(response.stream, maxErrorBodyBytes).pipe(
     Effect.map(({ bytes }) => new TextDecoder().decode(bytes)),
-    Effect.orElseSucceed(() => ""),
     Effect.flatMap((text) =>
       Effect.fail(
         new LettaError.DecodeError({

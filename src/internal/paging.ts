@@ -6,7 +6,7 @@
  */
 import { Chunk, Effect, Option, Stream } from "effect"
 import * as LettaError from "../LettaError.js"
-import { clip } from "./text.js"
+import { jsonExcerpt } from "./text.js"
 
 /** One walk through a list endpoint. */
 export interface Walk<A> {
@@ -30,7 +30,8 @@ export interface Walk<A> {
 /**
  * Every item of every page, until a page comes back empty. A page that repeats items of
  * the page before would loop forever (the conversations endpoint silently ignores unknown
- * cursors), so that fails instead of looping.
+ * cursors), so that fails instead of looping; so does a cursor that comes back, which
+ * means the pages go round in a circle.
  */
 export const walk = <A>(options: Walk<A>): Stream.Stream<A, LettaError.LettaError> => {
   const fail = (description: string, item: A) =>
@@ -39,43 +40,57 @@ export const walk = <A>(options: Walk<A>): Stream.Stream<A, LettaError.LettaErro
         method: "GET",
         url: options.endpoint,
         description: `${options.operation}: ${description}`,
-        excerpt: clip(JSON.stringify(item))
+        excerpt: jsonExcerpt(item)
       })
     )
   // `seen` holds the ids of the page just emitted: no later page may hold any of them. That
   // catches a server that ignores the cursor, or reads it the other way round, before
   // anything is emitted twice. (Parts of one stored message share an id, but never span
   // pages.)
+  // `used` holds every cursor asked with. A server whose pages repeat only further back
+  // than one page (A, B, A, B, …) passes the check above; its cursors repeat instead, and
+  // one string per page is all it costs to notice.
   interface State {
     readonly cursor: string | undefined
     readonly seen: ReadonlySet<string>
+    readonly used: Set<string>
   }
-  return Stream.paginateChunkEffect<State, A, LettaError.LettaError, never>(
-    { cursor: options.start, seen: new Set() },
-    ({ cursor, seen }) =>
-      options.fetch(cursor).pipe(
-        Effect.flatMap((page) => {
-          if (page.length === 0) return Effect.succeed([Chunk.empty<A>(), Option.none<State>()] as const)
-          const repeated = page.find((item) => {
-            const id = options.idOf(item)
-            return id !== undefined && seen.has(id)
-          })
-          if (repeated !== undefined) {
-            return fail(
-              `the page for ${options.cursorParam}=${cursor} repeats items of the previous page; paging stopped`,
-              repeated
+  // Suspended: each run of the stream starts with its own sets.
+  return Stream.suspend(() =>
+    Stream.paginateChunkEffect<State, A, LettaError.LettaError, never>(
+      { cursor: options.start, seen: new Set(), used: new Set() },
+      ({ cursor, seen, used }) =>
+        options.fetch(cursor).pipe(
+          Effect.flatMap((page) => {
+            if (page.length === 0) return Effect.succeed([Chunk.empty<A>(), Option.none<State>()] as const)
+            const repeated = page.find((item) => {
+              const id = options.idOf(item)
+              return id !== undefined && seen.has(id)
+            })
+            if (repeated !== undefined) {
+              return fail(
+                `the page for ${options.cursorParam}=${cursor} repeats items of the previous page; paging stopped`,
+                repeated
+              )
+            }
+            const next = options.idOf(options.cursorItem(page))
+            if (next === undefined) {
+              return fail("cannot page on: the item at the page boundary has no id", options.cursorItem(page))
+            }
+            if (used.has(next)) {
+              return fail(
+                `the cursor ${options.cursorParam}=${next} came back: the pages go round in a circle; paging stopped`,
+                options.cursorItem(page)
+              )
+            }
+            used.add(next)
+            const items = options.emitOrder ? options.emitOrder(page) : page
+            return Effect.succeed(
+              [Chunk.fromIterable(items), Option.some({ cursor: next, seen: idsOf(page, options.idOf), used })] as const
             )
-          }
-          const next = options.idOf(options.cursorItem(page))
-          if (next === undefined) {
-            return fail("cannot page on: the item at the page boundary has no id", options.cursorItem(page))
-          }
-          const items = options.emitOrder ? options.emitOrder(page) : page
-          return Effect.succeed(
-            [Chunk.fromIterable(items), Option.some({ cursor: next, seen: idsOf(page, options.idOf) })] as const
-          )
-        })
-      )
+          })
+        )
+    )
   )
 }
 

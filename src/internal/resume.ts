@@ -306,10 +306,13 @@ export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamin
         }
         attempts++
         resumes++
-        // A server that says how long to wait is waited for, at least.
+        // A server that says how long to wait is waited for, at least, but never past the
+        // total time limit: a `Retry-After` of a day (or of 10^400 seconds) must not hold the
+        // stream beyond the limit the caller set.
         const hint = "retryAfter" in error && error.retryAfter !== undefined ? Duration.toMillis(error.retryAfter) : 0
         const waited = clock.unsafeCurrentTimeMillis() - waitFrom
-        if (hint > waited) yield* Effect.sleep(Duration.millis(hint - waited))
+        const remaining = started + total - clock.unsafeCurrentTimeMillis()
+        if (hint > waited) yield* Effect.sleep(Duration.millis(Math.max(0, Math.min(hint - waited, remaining))))
         const left = started + total - clock.unsafeCurrentTimeMillis()
         if (left <= 0) {
           return yield* fail(

@@ -37,10 +37,18 @@ const LF = 10
 const COLON = 58
 const SPACE = 32
 const digitsOnly = /^\d+$/
+/**
+ * How much longer than `maxEventSize` a line may be: room for `data: ` in front of a value.
+ * A line is bounded while it is pending (split across chunks) and again once complete; with
+ * this slack the pending bound is never stricter than the complete one, so whether an input
+ * fails does not depend on how it was chunked.
+ */
+const lineSlack = "data: ".length
 
 /**
- * A parser for one stream. `push` returns the items the chunk completes, or `undefined`
- * once an event grows past `maxEventSize` characters (the stream should then fail).
+ * A parser for one stream. `push` returns the items the chunk completes; once an event grows
+ * past `maxEventSize` characters, `failed` is true (the stream should then fail) and the
+ * items of that chunk are those completed before the oversized event.
  */
 export class SseParser {
   private readonly decoder = new TextDecoder("utf-8")
@@ -61,6 +69,11 @@ export class SseParser {
   private lastEventId = ""
   private out: Array<SseItem> = []
   private tooLarge = false
+
+  /** An event grew past `maxEventSize`; no more items come. */
+  get failed(): boolean {
+    return this.tooLarge
+  }
   private stopped = false
   private sink: SseSink
 
@@ -77,7 +90,7 @@ export class SseParser {
   }
 
   /** Feeds a chunk of bytes; returns the items it completes (possibly none). */
-  push(bytes: Uint8Array): Array<SseItem> | undefined {
+  push(bytes: Uint8Array): Array<SseItem> {
     return this.pushText(this.decoder.decode(bytes, { stream: true }))
   }
 
@@ -86,8 +99,8 @@ export class SseParser {
    * or "too-large".
    */
   feed(bytes: Uint8Array): "ok" | "stopped" | "too-large" {
-    const result = this.pushText(this.decoder.decode(bytes, { stream: true }))
-    return result === undefined ? "too-large" : this.stopped ? "stopped" : "ok"
+    this.pushText(this.decoder.decode(bytes, { stream: true }))
+    return this.tooLarge ? "too-large" : this.stopped ? "stopped" : "ok"
   }
 
   /**
@@ -101,10 +114,9 @@ export class SseParser {
   }
 
   /** Feeds already-decoded text (used by `push`, and by tests). */
-  pushText(text: string): Array<SseItem> | undefined {
-    if (this.tooLarge) return undefined
+  pushText(text: string): Array<SseItem> {
     this.out = []
-    if (this.stopped) return this.out
+    if (this.stopped || this.tooLarge) return this.out
     let start = 0
     if (this.afterCR) {
       this.afterCR = false
@@ -127,7 +139,8 @@ export class SseParser {
         this.piecesLength = 0
         ok = this.line(line, 0, line.length)
       }
-      if (!ok) return undefined
+      // The items completed before the oversized event are returned, not dropped.
+      if (!ok) return this.out
       if (this.stopped) return this.out
       start = end + 1
       if (end === nextCR) {
@@ -149,16 +162,15 @@ export class SseParser {
       const rest = start === 0 ? text : (" " + text.slice(start)).slice(1)
       this.pieces.push(rest)
       this.piecesLength += rest.length
-      if (this.eventSize + this.piecesLength > this.maxEventSize) return this.fail()
+      if (this.eventSize + this.piecesLength > this.maxEventSize + lineSlack) this.fail()
     }
     return this.out
   }
 
-  private fail(): undefined {
+  private fail(): void {
     this.tooLarge = true
     this.pieces = []
     this.clearData()
-    return undefined
   }
 
   /** Processes the line `text[start, end)`; false when the event grew too large. */
@@ -167,15 +179,25 @@ export class SseParser {
       this.dispatch()
       return true
     }
-    if (text.charCodeAt(start) === COLON) return true
-    let colon = text.indexOf(":", start)
-    if (colon >= end) colon = -1
     // `data: …` first: nearly every line of a Letta stream is one.
-    if (colon === start + 4 && text.startsWith("data", start)) {
+    if (text.charCodeAt(start + 4) === COLON && start + 4 < end && text.startsWith("data", start)) {
+      const colon = start + 4
       const valueStart = text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1
       const value = valueStart >= end ? "" : text.slice(valueStart, end)
       return this.addData(value)
     }
+    // Other lines (comments included) are bounded like a pending line, which they were if
+    // they arrived split: a long one must fail however the input was cut.
+    if (this.eventSize + (end - start) > this.maxEventSize + lineSlack) {
+      this.fail()
+      return false
+    }
+    // The first colon of this line, searched for within it: `indexOf` would run on past the
+    // line's end, rescanning the rest of the chunk for every line without a colon (quadratic).
+    let colon = start
+    while (colon < end && text.charCodeAt(colon) !== COLON) colon++
+    if (colon === end) colon = -1
+    if (colon === start) return true
     const field = colon === -1 ? text.slice(start, end) : text.slice(start, colon)
     const value = colon === -1
       ? ""

@@ -12,7 +12,7 @@ import { type Duration, Effect, Either, ParseResult, Schema, type Scope } from "
 import * as LettaError from "../LettaError.js"
 import * as Retry from "../Retry.js"
 import type * as Streaming from "../Streaming.js"
-import { makeDecoder } from "./fastDecode.js"
+import { decodeUnknownEitherSafe, makeDecoder } from "./fastDecode.js"
 import { describeUrl, fromResponse, readBounded } from "./httpErrors.js"
 import { type PathTemplate, render } from "./path.js"
 import * as RetryPolicy from "./retry.js"
@@ -78,12 +78,20 @@ export interface Transport {
 /** GET and DELETE are idempotent by definition; anything else must say so. */
 export const idempotentByMethod = (method: string): boolean => method === "GET" || method === "DELETE"
 
-/** Success bodies larger than this are refused rather than buffered. */
-export const maxResponseBytes = 64 * 1024 * 1024
+/** The default bound on a JSON success body: larger ones are refused rather than buffered. */
+export const defaultMaxResponseBytes = 64 * 1024 * 1024
 
 /** A readable account of why a value did not match its schema, bounded in size. */
-export const describeParseError = (error: ParseResult.ParseError): string =>
-  clip(ParseResult.TreeFormatter.formatErrorSync(error), maxDescriptionChars)
+export const describeParseError = (error: ParseResult.ParseError): string => {
+  try {
+    return clip(ParseResult.TreeFormatter.formatErrorSync(error), maxDescriptionChars)
+  } catch {
+    // The formatter prints the offending value by recursing through it: one nested deeply
+    // enough (a hostile server's `[[[[…]]]]`) overflows the stack, which must stay a typed
+    // DecodeError rather than become a defect.
+    return "the value does not match the expected type (it is too deeply nested to describe)"
+  }
+}
 
 const toUrlParams = (query: object): Array<[string, string]> => {
   const params: Array<[string, string]> = []
@@ -160,7 +168,8 @@ const fromClientError = (
 
 const decodeJsonBody = <A, I>(
   response: HttpClientResponse.HttpClientResponse,
-  schema: Schema.Schema<A, I>
+  schema: Schema.Schema<A, I>,
+  maxResponseBytes: number
 ): Effect.Effect<A, LettaError.LettaError> => {
   const method = response.request.method
   const url = describeUrl(response.request.url)
@@ -193,6 +202,8 @@ export interface TransportOptions {
   readonly streamTimeouts: Streaming.Timeouts | undefined
   /** The client's retry policy, which a call's `Retry.withPolicy` refines. */
   readonly retry: RetryPolicy.Resolved
+  /** The largest JSON success body read, in bytes. */
+  readonly maxResponseBytes: number
 }
 
 /** @internal */
@@ -252,7 +263,7 @@ export const make = (httpClient: HttpClient.HttpClient, options: TransportOption
     Effect.flatMap(buildRequest(request), (built) =>
       retrying(
         execute(built).pipe(
-          Effect.flatMap((response) => decodeJsonBody(response, request.response)),
+          Effect.flatMap((response) => decodeJsonBody(response, request.response, options.maxResponseBytes)),
           // Each attempt has the whole limit. Interrupting the request aborts it and closes
           // its connection.
           Effect.timeoutFail({
@@ -281,8 +292,9 @@ export const encodeInput = <A, I>(
   schema: Schema.Schema<A, I>,
   input: unknown
 ): Effect.Effect<I, LettaError.InvalidRequestError> =>
-  // Unknown fields are errors here: a misspelt option must not vanish silently.
-  Schema.decodeUnknown(schema)(input, { errors: "all", onExcessProperty: "error" }).pipe(
+  // Unknown fields are errors here: a misspelt option must not vanish silently. Decoded
+  // without throwing, whatever the caller passed (see `decodeUnknownEitherSafe`).
+  Effect.suspend(() => decodeUnknownEitherSafe(schema, { errors: "all", onExcessProperty: "error" })(input)).pipe(
     Effect.flatMap(Schema.encode(schema)),
     Effect.mapError((error) => new LettaError.InvalidRequestError({ operation, description: describeParseError(error) }))
   )

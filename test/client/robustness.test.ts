@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Chunk, ConfigError, Duration, Effect, Exit, Fiber, Layer, Redacted, Schema, Stream, TestClock } from "effect"
-import { LettaClient, LettaError } from "effect-letta"
+import { LettaClient, LettaError, Runs } from "effect-letta"
 import { LettaTestServer } from "effect-letta/testing"
 import { httpClients, serverAndClient, services } from "./harness.js"
 
@@ -24,6 +24,36 @@ for (const http of httpClients) {
           expect(error.message).toContain("cannot be sent as JSON")
         }
         expect(yield* server.requests).toEqual([])
+      }).pipe(Effect.provide(serverAndClient(http.layer))))
+
+    it.effect("values no decoder can convert are typed errors, not crashes: input, callback bodies", () =>
+      Effect.gen(function*() {
+        const { client, server } = yield* services
+        const agent = yield* client.agents.create({ name: "x" })
+        yield* server.clearRequests
+        // Effect's union search converts a discriminator with `String`: this one throws, and a
+        // deeply nested one overflows the stack.
+        const unprintable = { toString: 1, valueOf: 1 }
+        const deep = JSON.parse(`${"[".repeat(20_000)}${"]".repeat(20_000)}`)
+        for (const type of [unprintable, deep]) {
+          const exit = yield* Effect.exit(
+            client.agents.messages.create(agent.id, { messages: [{ type, role: "user", content: "x" }] })
+          )
+          expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag).toBe("InvalidRequestError")
+        }
+        expect(yield* server.requests).toEqual([])
+        // A callback body (whatever an app's HTTP server parsed) with such a message type in
+        // its result: a DecodeError, where it used to be a defect.
+        for (const type of [unprintable, deep]) {
+          const body = {
+            run_id: "run-1",
+            status: "completed",
+            completed_at: "2026-08-01T12:00:00",
+            metadata: { result: { messages: [{ message_type: type }] } }
+          }
+          const callback = yield* Effect.exit(Runs.decodeCallback(body))
+          expect(Exit.isFailure(callback) && callback.cause._tag === "Fail" && callback.cause.error._tag).toBe("DecodeError")
+        }
       }).pipe(Effect.provide(serverAndClient(http.layer))))
 
     it.effect("a misspelt option is reported, not silently dropped", () =>
@@ -54,7 +84,8 @@ for (const http of httpClients) {
         const error = yield* Fiber.join(fiber)
         expect(error._tag).toBe("TimeoutError")
         expect(error._tag === "TimeoutError" && [error.limit, Duration.toMillis(error.timeout)]).toEqual(["total", 30_000])
-        expect(error.message).toContain("did not complete within 30s")
+        // It names the request (its URL read "<invalid url>": the base URL is prepended later).
+        expect(error.message).toBe("GET /v1/runs/run-00000000-0000-4000-8000-000000000000 did not complete within 30s")
         yield* Effect.repeat(server.openConnections, { until: (open) => open === 0 })
       }).pipe(Effect.provide(serverAndClient(http.layer, {}, { timeout: "30 seconds" }))))
 

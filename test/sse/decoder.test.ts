@@ -1,57 +1,20 @@
 /**
  * The SSE decoder against an independent, whole-input reference parser written from the
- * WHATWG rules, over random event sequences cut into random chunks (down to single bytes).
+ * WHATWG rules (`test/support/sseReference.ts`), over random event sequences cut into
+ * random chunks (down to single bytes).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, FastCheck as fc, Stream } from "effect"
 import { Sse } from "effect-letta"
 import { SseParser } from "../../src/internal/sseParser.js"
-
-/** The WHATWG algorithm over the whole text at once: the specification, not an optimisation. */
-const reference = (text: string): Array<Sse.Item> => {
-  const out: Array<Sse.Item> = []
-  const body = text.startsWith("\ufeff") ? text.slice(1) : text
-  const lines = body.split(/\r\n|\r|\n/)
-  lines.pop() // the last piece is not a complete line
-  let data: Array<string> | undefined
-  let type = ""
-  let id = ""
-  for (const line of lines) {
-    if (line === "") {
-      if (data !== undefined) out.push({ _tag: "Event", event: type || "message", data: data.join("\n"), id })
-      data = undefined
-      type = ""
-      continue
-    }
-    if (line.startsWith(":")) continue
-    const colon = line.indexOf(":")
-    const field = colon < 0 ? line : line.slice(0, colon)
-    let value = colon < 0 ? "" : line.slice(colon + 1)
-    if (value.startsWith(" ")) value = value.slice(1)
-    if (field === "data") (data ??= []).push(value)
-    else if (field === "event") type = value
-    else if (field === "id" && !value.includes("\0")) id = value
-    else if (field === "retry" && /^\d+$/.test(value)) out.push({ _tag: "Retry", millis: Number(value) })
-  }
-  return out
-}
+import { cutAt } from "../support/fuzz.js"
+import { reference } from "../support/sseReference.js"
 
 const encoder = new TextEncoder()
 
 /** Runs the decoder over `bytes` cut at `cuts`. */
 const decodeChunks = (chunks: ReadonlyArray<Uint8Array>, maxEventSize?: number) =>
   Stream.fromIterable(chunks).pipe(Sse.decode({ maxEventSize }), Stream.runCollect, Effect.map(Chunk.toReadonlyArray))
-
-const cutAt = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
-  const out: Array<Uint8Array> = []
-  let from = 0
-  for (const point of [...points, bytes.length]) {
-    out.push(bytes.subarray(from, point))
-    from = point
-  }
-  return out
-}
 
 const lineEnd = fc.constantFrom("\n", "\r", "\r\n")
 // Text with the characters that make SSE and UTF-8 hard: colons, spaces, CR/LF inside
@@ -165,7 +128,7 @@ describe("Sse.decode", () => {
     const parser = new SseParser(1024 * 1024)
     const payload = "z".repeat(200_000)
     let emitted = 0
-    for (const char of `data: ${payload}`) emitted += parser.pushText(char)!.length
+    for (const char of `data: ${payload}`) emitted += parser.pushText(char).length
     expect(emitted).toBe(0)
     expect(parser.pushText("\n\n")).toEqual([{ _tag: "Event", event: "message", data: payload, id: "" }])
   })
