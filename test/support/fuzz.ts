@@ -26,7 +26,7 @@ const shares = {
   wireStreams: 6
 } as const
 
-const defaultTotal = 3_000
+const defaultTotal = 2_400
 
 const total = (() => {
   const raw = process.env.FUZZ_RUNS
