@@ -1,7 +1,7 @@
 /**
  * Merges the token deltas of a `stream_tokens: true` stream into whole messages, with the
- * keys of PROTOCOL.md §1.7. Every delta of one model response carries the same `id`, so
- * `id` cannot tell its parts apart: reasoning and assistant text are merged by `otid` (and
+ * keys the server's token streams need. Every delta of one model response carries the same
+ * `id`, so `id` cannot tell its parts apart: reasoning and assistant text are merged by `otid` (and
  * `message_type`), tool-call and approval-request arguments by `tool_call_id` (parallel tool
  * calls share one `id` and `otid` and become one message holding all their calls, the shape
  * step mode sends). Whole step-mode messages pass through unchanged in meaning.

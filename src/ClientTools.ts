@@ -65,6 +65,8 @@ export interface Tool<Name extends string, Params, Success, E, R> {
 }
 
 /**
+ * Types about tools.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -221,7 +223,7 @@ export const execute = <R>(toolkit: Toolkit<R>, call: ToolCall): Effect.Effect<T
       tool_return: `There is no client tool named ${call.name}`
     })
     : runCall(runnable<R>(tool), call).pipe(
-      Effect.withSpan("ClientTools.call", {
+      Effect.withSpan("ClientTools.execute", {
         attributes: { "letta.tool.name": call.name, "letta.tool_call_id": call.tool_call_id }
       })
     )
@@ -250,12 +252,16 @@ export type Decision =
   | { readonly approve: false; readonly reason?: string | undefined }
 
 /**
+ * The decision that approves a call.
+ *
  * @since 0.1.0
  * @category approvals
  */
 export const approve: Decision = { approve: true }
 
 /**
+ * The decision that denies a call; the agent reads `reason`.
+ *
  * @since 0.1.0
  * @category approvals
  */
@@ -416,6 +422,7 @@ const answerBody = <B extends { readonly input?: unknown; readonly messages?: un
 /** The answers to the calls of a round's approval requests (a round that named none is a protocol error). */
 const answerRequests = <R, EA, RA>(
   loop: Loop<R, EA, RA>,
+  target: Target,
   requests: ReadonlyArray<ApprovalRequestMessage>,
   fallbackRunId: string | undefined,
   answered: number
@@ -425,7 +432,9 @@ const answerRequests = <R, EA, RA>(
   return calls.length > 0 ? answerRound(loop, calls, runId, answered) : Effect.fail(
     new LettaError.DecodeError({
       method: "POST",
-      url: loop.operation,
+      url: typeof target === "string"
+        ? `/v1/agents/${target}/messages`
+        : `/v1/conversations/${target.conversationId}/messages`,
       description: "the agent stopped with requires_approval but named no tool call with an id",
       excerpt: runId === undefined ? "" : `run ${runId}`
     })
@@ -490,7 +499,7 @@ const sendLoopAs = (operation: "ClientTools.send" | "ClientTools.resume") =>
         return { messages, stop_reason: response.stop_reason, usage: sumUsage(usages), rounds: answered } as LoopResult
       }
       const requests = response.messages.filter((m): m is ApprovalRequestMessage => m.message_type === "approval_request_message")
-      body = answerBody(body, yield* answerRequests(loop, requests, response.usage.run_ids?.[0], answered))
+      body = answerBody(body, yield* answerRequests(loop, target, requests, response.usage.run_ids?.[0], answered))
       yield* Effect.annotateCurrentSpan("letta.tool_rounds", answered + 1)
     }
   })
@@ -567,7 +576,7 @@ const streamLoop = <R, EA, RA>(
             return Effect.as(Effect.annotateCurrentSpan("letta.tool_rounds", answered), Stream.empty)
           }
           const requests = Accumulator.fold(state.requests) as Array<ApprovalRequestMessage>
-          return answerRequests(loop, requests, undefined, answered).pipe(
+          return answerRequests(loop, target, requests, undefined, answered).pipe(
             Effect.tap(() => Effect.annotateCurrentSpan("letta.tool_rounds", answered + 1)),
             Effect.map((answers) => round(answerBody(body, answers), answered + 1))
           )

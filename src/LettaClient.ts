@@ -54,6 +54,8 @@ export class LettaClient extends Context.Tag("effect-letta/LettaClient")<LettaCl
 export const defaultBaseUrl = "https://api.letta.com"
 
 /**
+ * What `layer` takes: where the API is, how to authenticate, and the client-wide limits.
+ *
  * @since 0.1.0
  * @category options
  */
@@ -261,16 +263,26 @@ export const customHeadersConfig: Config.Config<Record<string, Redacted.Redacted
 )
 
 /**
+ * What `layerConfig` takes: each setting as a `Config`, replacing the environment variable
+ * it reads by default.
+ *
  * @since 0.1.0
  * @category options
  */
 export interface ConfigOptions {
+  /** Replaces `LETTA_API_KEY`. */
   readonly apiKey?: Config.Config<Redacted.Redacted | undefined> | undefined
+  /** Replaces `LETTA_BASE_URL`. */
   readonly baseUrl?: Config.Config<string> | undefined
+  /** Replaces `LETTA_PROJECT_ID`. */
   readonly projectId?: Config.Config<string | undefined> | undefined
+  /** Replaces `LETTA_CUSTOM_HEADERS`. */
   readonly headers?: Config.Config<Readonly<Record<string, string | Redacted.Redacted>>> | undefined
+  /** See {@link Options.timeout}. */
   readonly timeout?: Config.Config<Duration.Duration> | undefined
+  /** See {@link Options.streamTimeouts}. */
   readonly streamTimeouts?: Streaming.Timeouts | undefined
+  /** See {@link Options.transformClient}. */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
   /** The retry policy; by default {@link retryConfig}. */
   readonly retry?: Config.Config<Retry.Policy | false> | undefined

@@ -11,7 +11,7 @@ import { Run } from "./schema/runs.js"
 import { ToolCall } from "./schema/tools.js"
 
 /**
- * The `{"error": {...}}` envelope the server uses for LLM provider failures (PROTOCOL.md §6).
+ * The `{"error": {...}}` envelope the server uses for LLM provider failures.
  *
  * @since 0.1.0
  * @category models
@@ -181,8 +181,7 @@ export class NotFoundError extends Schema.TaggedError<NotFoundError>()("NotFound
 }
 
 /**
- * What a 409 is about, read from the server's text since it sends no machine code
- * (PROTOCOL.md §6).
+ * What a 409 is about, read from the server's text since it sends no machine code.
  *
  * @since 0.1.0
  * @category http errors
@@ -495,8 +494,8 @@ const callList = (calls: ReadonlyArray<ToolCall>): string =>
 
 /**
  * The agent stopped to have server-side tool calls approved, and the tool loop was given no
- * `approve` function to decide. The agent keeps waiting for the decision: answer it with an
- * `ApprovalCreate` naming these `toolCalls`, or run the loop again with an approver.
+ * `approve` function to decide. The agent keeps waiting for the decision (and refuses other
+ * messages): answer it with `ClientTools.resume(target, error, { toolkit, approve })`.
  *
  * @since 0.1.0
  * @category tool errors
@@ -512,7 +511,8 @@ export class ApprovalRequiredError extends Schema.TaggedError<ApprovalRequiredEr
 
 /**
  * The agent asked for tools again after the tool loop had answered `maxRounds` rounds. The
- * agent keeps waiting for the results of `toolCalls`.
+ * agent keeps waiting for the results of `toolCalls`: `ClientTools.resume(target, error,
+ * options)` answers them and goes on.
  *
  * @since 0.1.0
  * @category tool errors

@@ -45,8 +45,7 @@ export interface MessagesApi {
    * Sends a message and waits for the agent's whole reply (`streaming: false`). Each
    * message gets an `otid` unless it has one (`input` is sent as its user message). Retried
    * only when the request never left the client: the server does not deduplicate this
-   * endpoint, so a retry after it may have arrived could run the turn twice (PROTOCOL.md
-   * §10, and `Retry`).
+   * endpoint, so a retry after it may have arrived could run the turn twice (see `Retry`).
    */
   readonly create: (agentId: string, request: LettaRequestEncoded) => Effect.Effect<LettaResponse, LettaError.LettaError>
   /**
@@ -104,7 +103,7 @@ export interface MessagesApi {
   ) => Stream.Stream<LettaMessage, LettaError.LettaError>
   /**
    * One page exactly as the server returns it. Note that with `order: "desc"` the agents
-   * endpoint returns the newest `limit` messages oldest first (PROTOCOL.md §5).
+   * endpoint returns the newest `limit` messages oldest first.
    */
   readonly listPage: (
     agentId: string,
@@ -114,7 +113,7 @@ export interface MessagesApi {
    * Cancels the given runs. Without `run_ids` the server cancels the agent's latest tracked
    * send (even one that has finished) or, failing that, its active runs; with nothing to
    * cancel it answers 409 (`ConflictError` with reason `no_active_runs`). Runs that had
-   * already finished are also reported as `"cancelled"` (PROTOCOL.md §4). Retried after
+   * already finished are also reported as `"cancelled"`. Retried after
    * transient failures like a read: cancelling twice cancels no more, though a repeat after
    * a cancel that did arrive can answer `no_active_runs`.
    */

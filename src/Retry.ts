@@ -6,7 +6,9 @@
  *
  * A failure is transient ({@link isTransient}) when it is a transport failure before any
  * response (connection refused or reset, DNS failure, a dropped connection), or a 408,
- * 429, 500, 502, 503 or 504. Nothing else is retried: not 501 or 505, not any other 4xx
+ * 429, 500, 502, 503 or 504 — except the 503 of a server without Redis that is asked for a
+ * background stream (`ServerError` with reason `no_stream_storage`: configuration, not
+ * load). Nothing else is retried: not 501 or 505, not any other 4xx
  * (409 included: a busy conversation or a pending approval needs the caller's decision,
  * see `ConflictError`), not a timeout (the time limit is the caller's budget), not a body
  * cut off after the response started, not a response that does not decode.
@@ -19,9 +21,8 @@
  *   `agents.create`, `conversations.create`, conversation messages): only when the request
  *   provably never left the client ({@link neverSent}): the connection was refused, the
  *   host name did not resolve, or connecting timed out. Letta does not deduplicate these
- *   endpoints (PROTOCOL.md §10): after a 5xx, a 429 or a connection dropped once the
- *   request was written, the agent may already have run the turn, and sending it again
- *   would run it twice. The caller gets the error at once.
+ *   endpoints: after a 5xx, a 429 or a connection dropped once the request was written, the
+ *   agent may already have run the turn, and sending it again would run it twice. The caller gets the error at once.
  * - **Background conversation streams** (`conversations.messages.stream` with
  *   `background: true`): any transient failure. The server deduplicates them by the
  *   messages' `otid`s, which the client sets once per call and reuses on every attempt: a

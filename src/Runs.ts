@@ -82,7 +82,7 @@ const errorStopReasons: ReadonlySet<string> = new Set([
 
 /**
  * How a finished run ended, judged by its stop reason first: a `completed` run can carry
- * `llm_api_error` (PROTOCOL.md §3).
+ * `llm_api_error`.
  */
 const outcome = (run: Run): Effect.Effect<Run, LettaError.RunFailedError | LettaError.RunCancelledError> =>
   run.status === "cancelled" || run.stop_reason === "cancelled"

@@ -67,6 +67,8 @@ export class EventTooLargeError extends Schema.TaggedError<EventTooLargeError>()
 export const defaultMaxEventSize = 8 * 1024 * 1024
 
 /**
+ * Options of `decode`.
+ *
  * @since 0.1.0
  * @category models
  */

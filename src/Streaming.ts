@@ -42,6 +42,8 @@ export const defaultTimeouts: { readonly [K in keyof Timeouts]-?: Duration.Durat
 }
 
 /**
+ * Options of every streaming operation, per call.
+ *
  * @since 0.1.0
  * @category models
  */

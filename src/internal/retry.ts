@@ -64,18 +64,13 @@ export const merge = (outer: Policy | false | undefined, inner: Policy | false):
  */
 const transientStatuses: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
 
-/**
- * A server without Redis answers every background stream with this 503, after recording a
- * failed run (PROTOCOL.md §1.5): it is configuration, not load, and each retry would leave
- * another failed run behind.
- */
-const needsRedis = (error: LettaError.HttpError): boolean =>
-  error.status === 503 && typeof error.detail === "string" && /requires Redis/i.test(error.detail)
-
 /** Whether another attempt may succeed (see `Retry.isTransient`). */
 export const isTransient = (error: LettaError.LettaError): boolean => {
   if (error._tag === "TransportError") return error.phase !== "response"
-  return "status" in error && transientStatuses.has(error.status) && !needsRedis(error)
+  // A server without Redis answers every background stream with a 503 after recording a
+  // failed run: configuration, not load, and each retry would leave another failed run.
+  if (error._tag === "ServerError" && error.reason === "no_stream_storage") return false
+  return "status" in error && transientStatuses.has(error.status)
 }
 
 /** The request provably never reached the server (see `Retry.neverSent`). */

@@ -7,22 +7,7 @@
  * once, never rescanned.
  */
 
-/** A dispatched event. `id` is the last event id seen so far (it persists across events). */
-export interface SseEvent {
-  readonly _tag: "Event"
-  readonly event: string
-  readonly data: string
-  readonly id: string
-}
-
-/** A `retry:` field: the reconnection time the server asks for, reported and nothing more. */
-export interface SseRetry {
-  readonly _tag: "Retry"
-  readonly millis: number
-}
-
-/** What the parser emits. */
-export type SseItem = SseEvent | SseRetry
+import type { Item as SseItem } from "../Sse.js"
 
 /**
  * Where parsed fields go. `event` returns false to stop the parser (e.g. at a terminal

@@ -1,7 +1,7 @@
 /**
  * Content parts: the pieces a message's `content` is made of, and the image sources an
  * image part points at. Every part carries a `type` discriminator; it may be left out when
- * building a request and is always written on the wire (PROTOCOL.md §8).
+ * building a request and is always written on the wire.
  *
  * @since 0.1.0
  */
@@ -243,7 +243,7 @@ export interface SummarizedReasoningContent extends Schema.Schema.Type<typeof Su
 
 /**
  * Any content part. Unlike the spec's hand-written union this includes
- * `summarized_reasoning`, which the server accepts (PROTOCOL.md §8). Members whose fields
+ * `summarized_reasoning`, which the server accepts. Members whose fields
  * are all optional come last, so a part sent without `type` is read as the most specific
  * match.
  *

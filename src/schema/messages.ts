@@ -4,7 +4,7 @@
  * message types newer than this client.
  *
  * Every message carries `message_type` as its discriminator. The spec marks it optional
- * with a default, but the server always sends it (PROTOCOL.md §8) and a union cannot be told
+ * with a default, but the server always sends it and a union cannot be told
  * apart without it, so decoding requires it.
  *
  * @since 0.1.0
@@ -85,7 +85,7 @@ export type MessageRole = typeof MessageRole.Type
 
 /**
  * Fields every `LettaMessage` (and `LettaPing`) carries. Several messages produced by one
- * model response share `id`; `otid` tells their parts apart (PROTOCOL.md §1.7).
+ * model response share `id`; `otid` tells their parts apart.
  */
 const messageFields = {
   id: Schema.String,
@@ -177,7 +177,7 @@ export interface HiddenReasoningMessage extends Schema.Schema.Type<typeof Hidden
 /**
  * `tool_call` (deprecated, still required) and `tool_calls` hold the same call. In a token
  * stream both are one delta object; in a step stream or in history `tool_calls` is an array
- * of complete calls (PROTOCOL.md §1.7).
+ * of complete calls.
  */
 const toolCallFields = {
   tool_call: Schema.Union(ToolCall, ToolCallDelta),

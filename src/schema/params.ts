@@ -32,7 +32,7 @@ const pageFields = {
 
 /**
  * Query of `GET /v1/agents/{agent_id}/messages`. Cursors are message ids and absolute:
- * `after` means newer, `before` older, whatever the `order` (PROTOCOL.md §5). `limit`
+ * `after` means newer, `before` older, whatever the `order`. `limit`
  * counts stored messages, each of which may expand into several `LettaMessage`s.
  *
  * @since 0.1.0
@@ -57,8 +57,8 @@ export interface MessageListParams extends Schema.Schema.Type<typeof MessageList
 
 /**
  * Query of `GET /v1/conversations/{conversation_id}/messages`. Unlike the agents endpoint,
- * `desc` pages really are newest first. `agent_id` is required with the `default`
- * conversation.
+ * `desc` pages really are newest first — except for the `default` conversation, which pages
+ * like the agents endpoint and requires `agent_id`.
  *
  * @since 0.1.0
  * @category params

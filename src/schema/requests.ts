@@ -3,7 +3,7 @@
  *
  * Request schemas fill in only the `type` discriminators; every other default is left to
  * the server, so a request carries exactly what the caller set. The server rejects some
- * combinations of defaults-made-explicit (PROTOCOL.md §1.6), so this matters.
+ * combinations of defaults-made-explicit, so this matters.
  *
  * @since 0.1.0
  */
@@ -19,7 +19,7 @@ import { ApprovalItem, ToolReturn } from "./tools.js"
 
 /**
  * `otid` is the offline threading id: one per message, chosen by the client and reused only
- * when the same request is retried, so the server can deduplicate (PROTOCOL.md §10).
+ * when the same request is retried, so the server can deduplicate.
  */
 const createFields = {
   otid: nullable(Schema.String),
@@ -267,7 +267,8 @@ export interface RetrieveStreamRequest extends Schema.Schema.Type<typeof Retriev
 
 /**
  * The body of `POST /v1/agents/{agent_id}/messages/cancel`. Without `run_ids` the server
- * cancels the agent's latest run.
+ * cancels the agent's latest tracked send or, failing that, its active runs (a 409 when
+ * there are none).
  *
  * @since 0.1.0
  * @category requests

@@ -157,7 +157,7 @@ export const ValidationError = Schema.Struct({
 export interface ValidationError extends Schema.Schema.Type<typeof ValidationError> {}
 
 /**
- * The spec's 422 body. The real server sends `detail` as a string instead (PROTOCOL.md §6);
+ * The spec's 422 body. The real server sends `detail` as a string instead;
  * both are accepted here.
  *
  * @since 0.1.0

@@ -14,7 +14,7 @@ import { ApprovalReturn, ChatCompletionMessageFunctionToolCall, MessageToolRetur
 /**
  * A run's status. `completed`, `failed` and `cancelled` are terminal. Whether a run
  * succeeded is told by its `stop_reason`, not its status: a `completed` run can carry
- * `llm_api_error` (PROTOCOL.md §3).
+ * `llm_api_error`.
  *
  * @since 0.1.0
  * @category runs
@@ -269,7 +269,7 @@ export interface Step extends Schema.Schema.Type<typeof Step> {}
  * The body the server POSTs to a run's `callback_url` when an async run ends, so a receiving
  * app can decode it. `completed_at` arrives without an offset and is read as UTC;
  * `metadata.result` holds the agent's reply, `metadata.error` the reason for a failure.
- * The server makes one attempt with a 5 s timeout and signs nothing (PROTOCOL.md §3).
+ * The server makes one attempt with a 5 s timeout and signs nothing.
  *
  * @since 0.1.0
  * @category runs

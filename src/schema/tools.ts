@@ -28,7 +28,7 @@ export interface ToolCall extends Schema.Schema.Type<typeof ToolCall> {}
 
 /**
  * A fragment of a tool call from a token stream: `name` only on the first delta,
- * `arguments` as JSON fragments to concatenate, keyed by `tool_call_id` (PROTOCOL.md §1.7).
+ * `arguments` as JSON fragments to concatenate, keyed by `tool_call_id`.
  *
  * @since 0.1.0
  * @category tool calls

@@ -99,8 +99,10 @@ describe("which errors are transient", () => {
       Retry.isTransient(new LettaError.TimeoutError({ method: "GET", url: "u", limit: "total", timeout: Duration.seconds(1) }))
     ).toBe(false)
     expect(Retry.isTransient(new LettaError.StreamTruncatedError({ method: "POST", url: "u" }))).toBe(false)
+    // As the client reads that 503 (the reason is read from the body in httpErrors).
     const noRedis = http(503, {
-      detail: "INTERNAL_SERVER_ERROR: Background streaming requires Redis to be running. Please ensure Redis is properly configured."
+      detail: "INTERNAL_SERVER_ERROR: Background streaming requires Redis to be running. Please ensure Redis is properly configured.",
+      reason: "no_stream_storage"
     })
     expect(Retry.isTransient(noRedis)).toBe(false)
   })
