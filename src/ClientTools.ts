@@ -24,15 +24,7 @@
  */
 import { Chunk, Effect, Either, Option, type Schema, Stream } from "effect"
 import * as Accumulator from "./Accumulator.js"
-import {
-  type ApprovalItem,
-  callsOf,
-  parametersJsonSchema,
-  type Runnable,
-  runCall,
-  sumUsage,
-  type ToolItem
-} from "./internal/toolCalls.js"
+import { callsOf, parametersJsonSchema, type Runnable, runCall, sumUsage } from "./internal/toolCalls.js"
 import { messageIdOf } from "./internal/paging.js"
 import * as LettaClient from "./LettaClient.js"
 import * as LettaError from "./LettaError.js"
@@ -45,7 +37,7 @@ import type {
   LettaUsageStatistics
 } from "./schema/messages.js"
 import type { ClientToolSchema, LettaRequestEncoded } from "./schema/requests.js"
-import type { ToolCall } from "./schema/tools.js"
+import type { ApprovalItem, ApprovalReturn, ToolCall, ToolReturn } from "./schema/tools.js"
 import type * as Streaming from "./Streaming.js"
 
 /**
@@ -192,12 +184,13 @@ export const definitions = <R>(
   })
 
 /**
- * An answer to one tool call: the `approvals[]` item of an `ApprovalCreate`.
+ * An answer to one tool call: the `approvals[]` item of an `ApprovalCreate` — a tool's
+ * result (`ToolReturn`) or a decision (`ApprovalReturn`).
  *
  * @since 0.1.0
  * @category models
  */
-export type Answer = ToolItem | ApprovalItem
+export type Answer = ApprovalItem
 
 const runnable = <R>(tool: Tool.Any): Runnable<R> => ({
   name: tool.name,
@@ -213,7 +206,7 @@ const runnable = <R>(tool: Tool.Any): Runnable<R> => ({
  * @since 0.1.0
  * @category tools
  */
-export const execute = <R>(toolkit: Toolkit<R>, call: ToolCall): Effect.Effect<ToolItem, never, R> => {
+export const execute = <R>(toolkit: Toolkit<R>, call: ToolCall): Effect.Effect<ToolReturn, never, R> => {
   const tool = toolkit.tools.find((t) => t.name === call.name)
   return tool === undefined
     ? Effect.succeed({
@@ -382,7 +375,7 @@ const answerRound = <R, EA, RA>(
     }
     const decide = (call: ToolCall) =>
       approver!({ toolCall: call, runId }).pipe(
-        Effect.map((decision): ApprovalItem =>
+        Effect.map((decision): ApprovalReturn =>
           decision.approve
             ? { type: "approval", tool_call_id: call.tool_call_id, approve: true }
             : { type: "approval", tool_call_id: call.tool_call_id, approve: false, reason: decision.reason }

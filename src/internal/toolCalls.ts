@@ -5,24 +5,8 @@
  */
 import { Cause, Effect, Either, JSONSchema, ParseResult, Schema, SchemaAST as AST } from "effect"
 import type { LettaUsageStatistics } from "../schema/messages.js"
-import type { ToolCall, ToolCallDelta } from "../schema/tools.js"
+import type { ToolCall, ToolCallDelta, ToolReturn } from "../schema/tools.js"
 import { clip } from "./text.js"
-
-/** The `approvals[]` item that returns a client tool's result (always tagged, PROTOCOL.md §8). */
-export interface ToolItem {
-  readonly type: "tool"
-  readonly tool_call_id: string
-  readonly status: "success" | "error"
-  readonly tool_return: string
-}
-
-/** The `approvals[]` item that approves or denies a server-side tool call. */
-export interface ApprovalItem {
-  readonly type: "approval"
-  readonly tool_call_id: string
-  readonly approve: boolean
-  readonly reason?: string | undefined
-}
 
 interface ToolCallHolder {
   readonly tool_call: ToolCall | ToolCallDelta
@@ -106,7 +90,7 @@ const jsonText = (value: unknown): string | undefined => {
 /** Where a tool return's text is cut: the server truncates long returns anyway. */
 const maxReturnText = 1_000_000
 
-const errorItem = (call: ToolCall, text: string): ToolItem => ({
+const errorItem = (call: ToolCall, text: string): ToolReturn => ({
   type: "tool",
   tool_call_id: call.tool_call_id,
   status: "error",
@@ -127,7 +111,7 @@ export interface Runnable<R> {
  * `error` return with a message the model can act on, so one bad call never ends the loop.
  * Interruption is not caught: interrupting the loop interrupts the handler.
  */
-export const runCall = <R>(tool: Runnable<R>, call: ToolCall): Effect.Effect<ToolItem, never, R> =>
+export const runCall = <R>(tool: Runnable<R>, call: ToolCall): Effect.Effect<ToolReturn, never, R> =>
   Effect.suspend(() => {
     let json: unknown
     try {
@@ -148,14 +132,14 @@ export const runCall = <R>(tool: Runnable<R>, call: ToolCall): Effect.Effect<Too
     )
   })
 
-const handled = <R>(tool: Runnable<R>, call: ToolCall, params: unknown): Effect.Effect<ToolItem, never, R> =>
+const handled = <R>(tool: Runnable<R>, call: ToolCall, params: unknown): Effect.Effect<ToolReturn, never, R> =>
   tool.handle(params, call).pipe(
     Effect.flatMap((value) =>
       tool.success === undefined ? Effect.succeed(value) : Schema.encode(tool.success)(value).pipe(
         Effect.mapError((error) => ({ encode: ParseResult.TreeFormatter.formatErrorSync(error) }))
       )
     ),
-    Effect.map((value): ToolItem => {
+    Effect.map((value): ToolReturn => {
       const text = typeof value === "string" ? value : jsonText(value ?? null)
       return text === undefined
         ? errorItem(call, `The result of ${tool.name} could not be written as JSON`)
