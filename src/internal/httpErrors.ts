@@ -1,7 +1,8 @@
 /**
- * Turns a non-2xx response into the matching `LettaError`. This is the single place where
- * status codes, the server's several error-body shapes and the retry hints in headers are
- * interpreted (PROTOCOL.md §6).
+ * Turns a non-2xx response into the matching `LettaError`: the single place where a response
+ * becomes an error — status codes, the retry hints in headers, and the body kept as it came
+ * (`detail`, the `error` envelope, or an excerpt). An error's `message` later picks the most
+ * useful sentence out of those fields (`LettaError.ts`), which is presentation only.
  */
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Clock, Duration, Effect, Option, Stream } from "effect"
