@@ -121,7 +121,7 @@ describe("examples", () => {
           new RegExp(`^├─ Messages\\.stream \\d+ms agent_id=${agent} run_id=${run} stop_reason=requires_approval events=\\d+$`)
         ),
         expect.stringMatching(http("POST", "│  ")),
-        expect.stringMatching(/^├─ ClientTools\.call \d+ms tool\.name=order_status$/),
+        expect.stringMatching(/^├─ ClientTools\.execute \d+ms tool\.name=order_status$/),
         expect.stringMatching(
           new RegExp(`^└─ Messages\\.stream \\d+ms agent_id=${agent} run_id=${run} stop_reason=end_turn events=\\d+$`)
         ),
