@@ -2,7 +2,8 @@
  * Interruption at scale: many streams (agents and conversations, step and token mode,
  * foreground and background) and `runs.await` waits, each stopped at a random point —
  * after some events, before the response headers, mid-`/slow`, during the resume after a
- * `/cut`, or mid-poll — over both HTTP clients at once. Afterwards nothing may be left:
+ * `/cut`, while waiting to retry a 503, by its own idle limit, or mid-poll — over both HTTP
+ * clients at once. Afterwards nothing may be left:
  * no socket on either side, no fiber the client forked, and no heap growth between the
  * warm-up round and the last one.
  *
@@ -117,7 +118,8 @@ describe("interruption at scale", () => {
             const targets: Targets = {
               agentId: agent.id,
               hangingAgentId: hangingAgent.id,
-              hangingConversationId: hangingConversation.id
+              hangingConversationId: hangingConversation.id,
+              server
             }
             const outcomes: Record<string, number> = {}
             const started = performance.now()

@@ -5,6 +5,7 @@
  */
 import { Cause, Deferred, Effect, Exit, Fiber, Option, Schedule, Stream } from "effect"
 import type { LettaClient, LettaError } from "effect-letta"
+import { LettaTestServer } from "effect-letta/testing"
 
 /** A small seeded PRNG (mulberry32): the same seed draws the same scenarios. */
 export const prng = (seed: number) => {
@@ -43,6 +44,8 @@ export interface Targets {
   readonly hangingAgentId: string
   /** and to this conversation */
   readonly hangingConversationId: string
+  /** the round's server, for faults aimed at one scenario */
+  readonly server: LettaTestServer.Service
 }
 
 /**
@@ -59,6 +62,8 @@ export const kinds = [
   "mid-slow",
   "before-headers",
   "resume-after-cut",
+  "retry-wait",
+  "idle-timeout",
   "await-mid-poll"
 ] as const
 export type Kind = typeof kinds[number]
@@ -68,6 +73,8 @@ export interface Scenario {
   readonly kind: Kind
   readonly stop: Stop
   readonly run: (tick: () => void) => Effect.Effect<unknown, LettaError.LettaError>
+  /** failures that are a normal ending for it (a time limit it sets), not a bug */
+  readonly expected?: ReadonlyArray<LettaError.LettaError["_tag"]> | undefined
 }
 
 /** Consumes `stream`, counting events; `Take` ends it from the consumer's side. */
@@ -149,9 +156,37 @@ export const prepare = (
           : { _tag: "AfterMillis", millis: rng.int(0, cut * slow + 600) }
         return { kind, stop, run: consume(yield* send(`/cut ${cut} /slow ${slow} hello`, true), stop) }
       }
+      case "retry-wait": {
+        // The send's first answer is a 503; a background send to a conversation is
+        // idempotent (the server deduplicates it by otid), so it is sent again after about
+        // 500 ms. Stopped mostly during that wait.
+        const conversation = yield* client.conversations.create(targets.agentId)
+        const path = `/v1/conversations/${conversation.id}/messages`
+        yield* targets.server.injectFault(LettaTestServer.serverErrors({ path, status: 503, times: 1 }))
+        const stop: Stop = { _tag: "AfterMillis", millis: rng.int(0, 700) }
+        const stream = client.conversations.messages.stream(
+          conversation.id,
+          { input: "hello", stream_tokens: tokens, background: true },
+          options
+        )
+        return { kind, stop, run: consume(stream, stop) }
+      }
+      case "idle-timeout": {
+        // Events 250 ms apart against a 50 ms idle limit: the stream's own watchdog aborts
+        // the request (a background one is not resumed here), unless interrupted first. The
+        // range is wide because under load the headers alone can take a few hundred ms.
+        const stop: Stop = { _tag: "AfterMillis", millis: rng.int(0, 1000) }
+        const stream = client.agents.messages.stream(
+          targets.agentId,
+          { input: "/slow 250 hello", stream_tokens: tokens, background: rng.chance(0.5) },
+          { ...options, resume: false, timeouts: { idle: "50 millis" } }
+        )
+        return { kind, stop, run: consume(stream, stop), expected: ["TimeoutError"] }
+      }
       case "await-mid-poll": {
         // The server's async runs never finish within the test (`asyncRunDelay`), so the
-        // wait is always stopped while polling: after a few polls, or between two.
+        // wait is always stopped while polling: after a few polls, between two, or by its
+        // own time limit.
         const run = yield* client.agents.messages.createAsync(targets.agentId, { input: "hello" })
         const every = rng.int(2, 10)
         const stop: Stop = rng.chance(0.5)
@@ -163,15 +198,17 @@ export const prepare = (
           run: (tick) =>
             client.runs.await(run.id, {
               schedule: Schedule.spaced(`${every} millis`).pipe(Schedule.tapInput(() => Effect.sync(tick))),
-              cancelOnInterrupt: options.cancelOnInterrupt
-            })
+              cancelOnInterrupt: options.cancelOnInterrupt,
+              timeout: rng.chance(0.3) ? `${rng.int(5, every * 5)} millis` : undefined
+            }),
+          expected: ["TimeoutError"]
         }
       }
     }
   })
 
-/** How a scenario ended. */
-export type Outcome = "interrupted" | "completed" | `failed: ${string}`
+/** How a scenario ended: `ended` by a failure it expects, `failed` by any other. */
+export type Outcome = "interrupted" | "completed" | `ended: ${string}` | `failed: ${string}`
 
 /**
  * Runs the scenario's consumer in a fiber and stops it where the scenario says: its `Take`
@@ -196,10 +233,12 @@ export const interrupt = (scenario: Scenario): Effect.Effect<Outcome> =>
     yield* Effect.raceFirst(trigger, Fiber.await(fiber))
     const exit = yield* Fiber.interrupt(fiber)
     if (Exit.isSuccess(exit)) return "completed" as const
-    if (Exit.isInterrupted(exit)) return "interrupted" as const
-    const failure = Option.match(Cause.failureOption(exit.cause), {
-      onNone: () => Cause.pretty(exit.cause).split("\n")[0]!,
-      onSome: (error) => error._tag
-    })
-    return `failed: ${failure}` as const
+    // A failure counts even when the cause also holds the interruption.
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isSome(failure)) {
+      const tag = failure.value._tag
+      return scenario.expected?.includes(tag) ? `ended: ${tag}` as const : `failed: ${tag}` as const
+    }
+    if (Cause.isInterruptedOnly(exit.cause)) return "interrupted" as const
+    return `failed: ${Cause.pretty(exit.cause).split("\n")[0]}` as const
   })
