@@ -1,0 +1,40 @@
+/**
+ * Running one contender in its own Node process, so that its memory is its own, and what
+ * it reports back.
+ */
+import { spawn } from "node:child_process"
+import { compileContender } from "./compile.js"
+
+/** What a contender reports for its measured part. */
+export interface Sample {
+  readonly events: number
+  readonly ms: number
+  /** the process's peak resident set, start-up included (`resourceUsage().maxRSS`) */
+  readonly maxRssMb: number
+  /** the peak resident set sampled every 10 ms while the streams ran */
+  readonly peakRssMb: number
+  /** the resident set when the streams started: modules loaded, warm-up stream read */
+  readonly rssAtStartMb: number
+  readonly peakHeapMb: number
+  /** Buffers and other ArrayBuffers (`memoryUsage().arrayBuffers`) */
+  readonly peakBuffersMb: number
+}
+
+let contenderScript: string | undefined
+
+/** Runs `name` against `url` with `streams` concurrent streams in a fresh `node` process. */
+export const runContender = (name: string, url: string, streams: number) =>
+  new Promise<Sample>((resolve, reject) => {
+    contenderScript ??= compileContender()
+    const child = spawn(process.execPath, [contenderScript, name, url, String(streams)], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let out = ""
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()))
+    child.once("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Sample) : reject(new Error(`${name} exited with ${code}`))
+    )
+  })
+
+/** The middle value (the upper one of an even count). */
+export const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
