@@ -31,6 +31,7 @@ import { SseParser } from "./sseParser.js"
 import * as Streaming from "../Streaming.js"
 import { fastDecoderOf, makeDecoder, NoMatch } from "./fastDecode.js"
 import { describeUrl, maxErrorBodyBytes, readBounded } from "./httpErrors.js"
+import { unwrapScoped } from "./unwrap.js"
 import { clip } from "./text.js"
 import { describeParseError, idempotentByMethod, type Transport } from "./transport.js"
 
@@ -310,7 +311,7 @@ export const streamMessages = (
   span: { readonly name: string; readonly attributes: Readonly<Record<string, unknown>> },
   options?: { readonly idempotent?: boolean | undefined }
 ): Stream.Stream<LettaStreamingMessage, LettaError.LettaError> =>
-  Stream.unwrapScoped(
+  unwrapScoped(
     Effect.gen(function*() {
       // The operation's span lives as long as the stream. It is not provided to every read
       // (what `Stream.withSpan` does, at a cost per chunk): only the request is its child.

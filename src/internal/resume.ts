@@ -17,6 +17,7 @@ import { cancelQuietly } from "./cancel.js"
 import { type StreamSettings, streamMessages } from "./lettaStream.js"
 import { path } from "./path.js"
 import type { Transport } from "./transport.js"
+import { unwrap, unwrapScoped } from "./unwrap.js"
 
 /** The fields of a stream-resume body besides `starting_after`. */
 export interface ResumeBody {
@@ -49,7 +50,7 @@ export const runStream = (
         name: "Runs.stream",
         attributes: { "letta.run_id": runId, "letta.starting_after": body.starting_after, ...attributes }
       })
-  ).pipe(Stream.unwrap)
+  ).pipe(unwrap)
 
 /** What `StreamOptions.resume` asks for, or `undefined` for no resuming. */
 export const resumeSchedule = (
@@ -191,7 +192,7 @@ export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamin
   if (resume === undefined && cancel === undefined && supervision.from === undefined) {
     return supervision.first(settings)
   }
-  return Stream.unwrapScoped(Effect.gen(function*() {
+  return unwrapScoped(Effect.gen(function*() {
     const tracker = new Tracker(settings.includePings, supervision.from)
     const inner: StreamSettings = { ...settings, includePings: true }
     const clock = yield* Effect.clock
