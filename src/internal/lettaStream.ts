@@ -315,7 +315,9 @@ export const streamMessages = (
     Effect.gen(function*() {
       // The operation's span lives as long as the stream. It is not provided to every read
       // (what `Stream.withSpan` does, at a cost per chunk): only the request is its child.
-      const operation = yield* Effect.makeSpanScoped(span.name, { attributes: span.attributes })
+      // No stack trace: taken here, deep in the stream's setup, it would not show the
+      // caller, and it would be kept with every open stream.
+      const operation = yield* Effect.makeSpanScoped(span.name, { attributes: span.attributes, captureStackTrace: false })
       const method = request.method
       const requestUrl = describeUrl(request.url)
       const clock = yield* Effect.clock
