@@ -50,6 +50,12 @@ export interface StreamSettings {
   readonly timeouts: StreamTimeouts
   /** Emit pings too (they are always read: they reset the idle timer and carry the run id). */
   readonly includePings: boolean
+  /**
+   * Which events to emit, in place of `includePings`: a resumable stream's tracker, which
+   * must see every event. Applied as each event is decoded, so that the filter is not one
+   * more stage every chunk passes through.
+   */
+  readonly accept?: ((message: LettaStreamingMessage) => boolean) | undefined
   /** A frame that does not decode fails the stream, or is logged and skipped. */
   readonly onMalformedEvent: "fail" | "skip"
   /** The largest event accepted, in characters. */
@@ -152,12 +158,13 @@ const interpret = (context: Context, onActivity: () => void) =>
         context.span.attribute("letta.run_id", runId)
       }
       if ("seq_id" in message && typeof message.seq_id === "number") seqId = message.seq_id
+      const accept = context.settings.accept
       if (message.message_type === "ping") {
-        if (context.settings.includePings) out.push(message)
+        if (accept === undefined ? context.settings.includePings : accept(message)) out.push(message)
         return "continue"
       }
       if (message.message_type === "stop_reason") context.span.attribute("letta.stop_reason", message.stop_reason)
-      out.push(message)
+      if (accept === undefined || accept(message)) out.push(message)
       return message.message_type === "stop_reason" && message.stop_reason === "cancelled"
         ? new LettaError.StreamCancelledError({ runId })
         : "continue"

@@ -9,7 +9,7 @@
  * Built over `streamMessages`, which keeps the end-of-stream rules and time limits of each
  * connection; this module only decides what happens between connections.
  */
-import { Chunk, Duration, Effect, Either, Option, Schedule, Stream } from "effect"
+import { Channel, type Chunk, Duration, Effect, Either, Schedule, Stream } from "effect"
 import * as LettaError from "../LettaError.js"
 import type { LettaStreamingMessage } from "../schema/messages.js"
 import * as Streaming from "../Streaming.js"
@@ -183,9 +183,11 @@ export interface Supervision {
 }
 
 /**
- * The supervised stream. Connections follow one another in one flat stream (not a chain of
- * `catchAll`s, which would deepen with every resume of a long run). Without resuming or
- * cancelling, it is the first connection itself, so foreground streams keep their fast path.
+ * The supervised stream. Connections follow one another in one channel, each handing over
+ * to the next when it ends: sequenced, not nested (a chain of `catchAll`s would deepen with
+ * every resume of a long run) and not flattened (a `Stream.flatten` would pass every chunk
+ * through one more stage). Without resuming or cancelling, it is the first connection
+ * itself, so foreground streams keep their fast path.
  */
 export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamingMessage, LettaError.LettaError> => {
   const { cancel, resume, settings, transport } = supervision
@@ -194,7 +196,7 @@ export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamin
   }
   return unwrapScoped(Effect.gen(function*() {
     const tracker = new Tracker(settings.includePings, supervision.from)
-    const inner: StreamSettings = { ...settings, includePings: true }
+    const inner: StreamSettings = { ...settings, accept: tracker.accept }
     const clock = yield* Effect.clock
     const started = clock.unsafeCurrentTimeMillis()
     const total = Duration.toMillis(settings.timeouts.total)
@@ -231,16 +233,17 @@ export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamin
 
     let failure: LettaError.LettaError | undefined
     let attempts = 0
+    /** One connection's events; its failure is kept for `resumeAfter` instead of ending the stream. */
     const connect = (connection: Stream.Stream<LettaStreamingMessage, LettaError.LettaError>) =>
-      Stream.suspend(() => {
-        tracker.begin()
-        return connection
-      }).pipe(
-        Stream.mapChunks((chunk) => Chunk.filter(chunk, tracker.accept)),
-        Stream.catchAll((error) => {
+      Channel.catchAll(
+        Channel.suspend(() => {
+          tracker.begin()
+          return Stream.toChannel(connection)
+        }),
+        (error) => {
           failure = error
-          return Stream.empty
-        })
+          return Channel.void
+        }
       )
 
     const resumeAfter = (error: LettaError.LettaError) =>
@@ -282,32 +285,40 @@ export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamin
             })
           )
         }
-        return connect(
-          runStream(
-            transport,
-            runId,
-            { ...resume.body, starting_after: tracker.lastSeq },
-            { ...inner, timeouts: { ...inner.timeouts, total: Duration.millis(left) } },
-            { "letta.resume_attempt": attempts }
-          )
+        return runStream(
+          transport,
+          runId,
+          { ...resume.body, starting_after: tracker.lastSeq },
+          { ...inner, timeouts: { ...inner.timeouts, total: Duration.millis(left) } },
+          { "letta.resume_attempt": attempts }
         )
       })
 
     let next: Stream.Stream<LettaStreamingMessage, LettaError.LettaError> | undefined = supervision.first(inner)
-    const connections = Stream.repeatEffectOption(Effect.suspend(() => {
+    /** The next connection, then whatever follows it; the end once one ends without a failure. */
+    const connections: Channel.Channel<
+      Chunk.Chunk<LettaStreamingMessage>,
+      unknown,
+      LettaError.LettaError,
+      unknown,
+      unknown,
+      unknown
+    > = Channel.unwrap(Effect.suspend(() => {
+      const then = (connection: Stream.Stream<LettaStreamingMessage, LettaError.LettaError>) =>
+        Channel.flatMap(connect(connection), () => connections)
       if (next !== undefined) {
         const first = next
         next = undefined
-        return Effect.succeed(connect(first))
+        return Effect.succeed(then(first))
       }
       const error = failure
       failure = undefined
       if (error === undefined) {
         ended = true
-        return Effect.fail(Option.none())
+        return Effect.succeed(Channel.void)
       }
-      return Effect.mapError(resumeAfter(error), Option.some)
+      return Effect.map(resumeAfter(error), then)
     }))
-    return Stream.flatten(connections)
+    return Stream.fromChannel(connections)
   }))
 }
