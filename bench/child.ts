@@ -9,9 +9,11 @@ import { compileContender } from "./compile.js"
 export interface Sample {
   readonly events: number
   readonly ms: number
-  /** the process's peak resident set, start-up included (`resourceUsage().maxRSS`) */
-  readonly maxRssMb: number
-  /** the peak resident set sampled every 10 ms while the streams ran */
+  /**
+   * The peak resident set sampled every 10 ms while the streams ran. Not
+   * `resourceUsage().maxRSS`: Linux carries it over from the parent through fork and exec,
+   * so a child would report the bench runner's own peak whenever that is higher.
+   */
   readonly peakRssMb: number
   /** the resident set when the streams started: modules loaded, warm-up stream read */
   readonly rssAtStartMb: number

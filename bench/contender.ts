@@ -115,7 +115,6 @@ process.stdout.write(
     {
       events,
       ms,
-      maxRssMb: process.resourceUsage().maxRSS / 1024,
       peakRssMb: mb(peak.rss),
       rssAtStartMb: mb(rssAtStart),
       peakHeapMb: mb(peak.heapUsed),

@@ -55,7 +55,7 @@ export const throughput = async (options: {
     }
     await server.close()
     const rate = (contender: string) => median(samples.get(contender)!.map((s) => s.events / (s.ms / 1000)))
-    const rss = (contender: string) => Math.max(...samples.get(contender)!.map((s) => s.maxRssMb))
+    const rss = (contender: string) => median(samples.get(contender)!.map((s) => s.peakRssMb))
     for (const contender of contenders) {
       results.push({
         workload: workload.name,
