@@ -92,15 +92,16 @@ describe("interruption at scale", () => {
             return { server, close: Scope.close(scope, Exit.void) }
           })
 
-        // The first server picks a free port; the next ones listen on it again.
-        const first = yield* startServer(0)
-        const port = first.server.port
+        // The first server picks a free port; the next ones listen on it again. Only the
+        // round that uses a server refers to it.
+        let next: Effect.Effect.Success<ReturnType<typeof startServer>> | undefined = yield* startServer(0)
+        const port = next.server.port
         // The clients outlive the rounds, like the one client of a long-running app.
+        const baseUrl = next.server.url
         const clients = yield* Effect.forEach(httpClients, (http) =>
-          Layer.build(LettaClient.layer({ baseUrl: first.server.url }).pipe(Layer.provide(http.layer))).pipe(
+          Layer.build(LettaClient.layer({ baseUrl }).pipe(Layer.provide(http.layer))).pipe(
             Effect.map(Context.get(LettaClient.LettaClient))
           ))
-        let next: typeof first | undefined = first
 
         const round = (index: number, count: number) =>
           Effect.gen(function*() {
