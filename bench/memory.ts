@@ -5,9 +5,9 @@
  * Peak RSS is sampled every 10 ms while the streams run; "at start" is the process with its
  * client loaded and a warm-up stream read, so the growth is what the streams cost.
  */
-import { median, runContender, type Sample } from "./child.js"
+import { measure, median, type Sample } from "./child.js"
 import { body, eventsIn } from "./frames.js"
-import { type Pace, serve } from "./server.js"
+import type { Pace } from "./server.js"
 
 interface Workload {
   readonly name: string
@@ -46,19 +46,15 @@ export const memory = async (options: { readonly quick: boolean }): Promise<Read
   ]
   const rows: Array<MemoryRow> = []
   for (const workload of workloads) {
-    const payload = body("token", workload.frames)
-    const warmup = body("token", 5_000)
-    const server = await serve((path) => (path.includes("warm") ? warmup : payload), workload.pace)
-    const expected = eventsIn(workload.frames) * workload.streams
-    const samples = new Map<string, Array<Sample>>(contenders.map((c) => [c, []]))
-    for (let run = 0; run < runs; run++) {
-      for (const contender of contenders) {
-        const sample = await runContender(contender, server.url, workload.streams)
-        if (sample.events !== expected) throw new Error(`${contender} saw ${sample.events} events, expected ${expected}`)
-        samples.get(contender)!.push(sample)
-      }
-    }
-    await server.close()
+    const samples = await measure({
+      contenders,
+      payload: body("token", workload.frames),
+      warmup: body("token", 5_000),
+      pace: workload.pace,
+      streams: workload.streams,
+      expected: eventsIn(workload.frames) * workload.streams,
+      runs
+    })
     const of = (contender: string, f: (s: Sample) => number) => median(samples.get(contender)!.map(f))
     const rate = (s: Sample) => s.events / (s.ms / 1000)
     const growth = (s: Sample) => s.peakRssMb - s.rssAtStartMb

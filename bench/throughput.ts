@@ -3,9 +3,8 @@
  * bodies, each workload after a warm-up stream, as ratios to the raw baseline of the same
  * run.
  */
-import { median, runContender, type Sample } from "./child.js"
+import { measure, median } from "./child.js"
 import { body, eventsIn } from "./frames.js"
-import { serve } from "./server.js"
 
 interface Workload {
   readonly name: string
@@ -40,20 +39,14 @@ export const throughput = async (options: {
   ]
   const results: Array<ThroughputRow> = []
   for (const workload of workloads.filter((w) => only === undefined || w.name.includes(only))) {
-    const payload = body(workload.mode, workload.frames)
-    const warmup = body(workload.mode, 5_000)
-    const server = await serve((path) => (path.includes("warm") ? warmup : payload))
-    const expected = eventsIn(workload.frames) * workload.streams
-    const samples = new Map<string, Array<Sample>>(contenders.map((c) => [c, []]))
-    // Interleaved, so a slow moment of the machine does not fall on one contender only.
-    for (let run = 0; run < runs; run++) {
-      for (const contender of contenders) {
-        const sample = await runContender(contender, server.url, workload.streams)
-        if (sample.events !== expected) throw new Error(`${contender} saw ${sample.events} events, expected ${expected}`)
-        samples.get(contender)!.push(sample)
-      }
-    }
-    await server.close()
+    const samples = await measure({
+      contenders,
+      payload: body(workload.mode, workload.frames),
+      warmup: body(workload.mode, 5_000),
+      streams: workload.streams,
+      expected: eventsIn(workload.frames) * workload.streams,
+      runs
+    })
     const rate = (contender: string) => median(samples.get(contender)!.map((s) => s.events / (s.ms / 1000)))
     const rss = (contender: string) => median(samples.get(contender)!.map((s) => s.peakRssMb))
     for (const contender of contenders) {

@@ -25,6 +25,29 @@ const setup = Effect.gen(function*() {
   return { server, agent, client, baseline: tcpSockets() }
 })
 
+/**
+ * The fiber and socket checks see the leak (one connection open on each side), and nothing
+ * once `release` has ended it.
+ */
+const foundThenGone = (
+  leak: {
+    readonly tracker: Effect.Effect.Success<typeof makeFiberTracker>
+    readonly server: LettaTestServer.Service
+    readonly baseline: number
+  },
+  release: Effect.Effect<unknown>
+) =>
+  Effect.gen(function*() {
+    const { baseline, server, tracker } = leak
+    expect((yield* tracker.awaitNone("200 millis")).length).toBeGreaterThan(0)
+    const sockets = yield* awaitSocketsClosed(server.openConnections, baseline, "200 millis")
+    expect([sockets.server, sockets.client]).toEqual([1, 1])
+    yield* release
+    expect(yield* tracker.awaitNone("1 second")).toEqual([])
+    const after = yield* awaitSocketsClosed(server.openConnections, baseline, "1 second")
+    expect([after.server, after.client]).toEqual([0, 0])
+  })
+
 describe("leak checks (negative controls)", () => {
   it.live("a fiber forked as a daemon and forgotten is found", () =>
     Effect.gen(function*() {
@@ -44,14 +67,7 @@ describe("leak checks (negative controls)", () => {
         Effect.forkDaemon(Stream.runDrain(client.agents.messages.stream(agent.id, { input: "hello" })))
       )
       yield* Effect.repeat(server.requests, { until: (requests) => requests.length > 0 })
-      expect((yield* tracker.awaitNone("200 millis")).length).toBeGreaterThan(0)
-      const sockets = yield* awaitSocketsClosed(server.openConnections, baseline, "200 millis")
-      expect([sockets.server, sockets.client]).toEqual([1, 1])
-      // Once the leak is gone, so is what the checks report.
-      yield* Fiber.interrupt(leaked)
-      expect(yield* tracker.awaitNone("1 second")).toEqual([])
-      const after = yield* awaitSocketsClosed(server.openConnections, baseline, "1 second")
-      expect([after.server, after.client]).toEqual([0, 0])
+      yield* foundThenGone({ tracker, server, baseline }, Fiber.interrupt(leaked))
     }).pipe(Effect.scoped, Effect.orDie))
 
   it.live("a stream read in a scope that is never closed leaves its fibers and its socket, and both are found", () =>
@@ -65,13 +81,7 @@ describe("leak checks (negative controls)", () => {
       ).pipe(Scope.extend(scope))
       const [ping] = yield* tracker.track(pull)
       expect(ping?.message_type).toBe("ping")
-      expect((yield* tracker.awaitNone("200 millis")).length).toBeGreaterThan(0)
-      const sockets = yield* awaitSocketsClosed(server.openConnections, baseline, "200 millis")
-      expect([sockets.server, sockets.client]).toEqual([1, 1])
-      yield* Scope.close(scope, Exit.void)
-      expect(yield* tracker.awaitNone("1 second")).toEqual([])
-      const after = yield* awaitSocketsClosed(server.openConnections, baseline, "1 second")
-      expect([after.server, after.client]).toEqual([0, 0])
+      yield* foundThenGone({ tracker, server, baseline }, Scope.close(scope, Exit.void))
     }).pipe(Effect.scoped, Effect.orDie))
 
   it.live("memory kept for each of 300 streams is found", () =>

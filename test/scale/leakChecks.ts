@@ -125,9 +125,10 @@ export const heapGrowth = (before: HeapSample, after: HeapSample): number =>
  * Data growth allowed once the baseline is taken. The rest of what the optimizer adds
  * outside V8's code statistics (the code's dependency lists, inline caches) measured
  * 0.1–0.3 MB per 2,500 streams after the first 3,000, and up to 1 MB over CI's first few
- * hundred; heap snapshots attribute all but a few KB of it to compiled code. A leak of 150
- * bytes a stream exceeds the slack over 10,000 streams; over CI's few hundred it takes
- * about 8 KB a stream, less than one leaked fiber with its scope and response holds.
+ * hundred; heap snapshots attribute all but a few KB of it to compiled code. A leak of 220
+ * bytes a stream exceeds the slack over the 7,000 streams measured of a 10,000 run; over
+ * CI's 200 it takes about 8 KB a stream, about what one leaked stream holds (its fibers,
+ * scopes and response: 60 KB).
  */
 export const heapSlack = 1.5 * 1024 * 1024
 

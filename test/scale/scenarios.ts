@@ -100,11 +100,11 @@ export const prepare = (
       rng.chance(0.5)
         ? { _tag: "AfterEvents", events: rng.int(1, length + 1) }
         : { _tag: "Take", events: rng.int(1, length + 1) }
-    /** A send to the agent or, half the time, to a new conversation of it. */
-    const send = (input: string, background: boolean, hanging = false) =>
+    /** A send to the agent, or to a new conversation of it (to the hanging ones when `hanging`). */
+    const open = (to: "agent" | "conversation", input: string, background: boolean, hanging = false) =>
       Effect.gen(function*() {
         const body = { input, stream_tokens: tokens, background }
-        if (rng.chance(0.5)) {
+        if (to === "agent") {
           return client.agents.messages.stream(hanging ? targets.hangingAgentId : targets.agentId, body, options)
         }
         const conversationId = hanging
@@ -112,26 +112,16 @@ export const prepare = (
           : (yield* client.conversations.create(targets.agentId)).id
         return client.conversations.messages.stream(conversationId, body, options)
       })
+    /** As `open`, to the agent or its conversation half the time each. */
+    const send = (input: string, background: boolean, hanging = false) =>
+      Effect.suspend(() => open(rng.chance(0.5) ? "agent" : "conversation", input, background, hanging))
 
     switch (kind) {
-      case "agent-stream": {
-        const stop = eventStop()
-        const stream = client.agents.messages.stream(
-          targets.agentId,
-          { input: "hello", stream_tokens: tokens, background: rng.chance(0.5) },
-          options
-        )
-        return { kind, stop, run: consume(stream, stop) }
-      }
+      case "agent-stream":
       case "conversation-stream": {
         const stop = eventStop()
-        const conversation = yield* client.conversations.create(targets.agentId)
-        const stream = client.conversations.messages.stream(
-          conversation.id,
-          { input: "hello", stream_tokens: tokens, background: rng.chance(0.5) },
-          options
-        )
-        return { kind, stop, run: consume(stream, stop) }
+        const to = kind === "agent-stream" ? "agent" : "conversation"
+        return { kind, stop, run: consume(yield* open(to, "hello", rng.chance(0.5)), stop) }
       }
       case "mid-slow": {
         // The server waits `slow` ms before each event: stopped while it waits, or reads.
