@@ -51,10 +51,11 @@ export interface Targets {
 /**
  * The kinds of interrupted work. Each is drawn equally often.
  *
- * TOOL LOOPS: add `"tool-loop"` here and a case in `prepare` whose `run` consumes
- * `ClientTools.stream(targets.agentId, request, { toolkit, ... })` (or runs
- * `ClientTools.send`, counting rounds with `tick`), once the embedded server answers client
- * tools; the checks of the scale test then cover it with nothing else to change.
+ * TOOL LOOPS: add `"tool-loop"` here (the switch in `prepare` then asks for its case) with
+ * a `run` that consumes `ClientTools.stream(targets.agentId, request, { toolkit, ... })` or
+ * runs `ClientTools.send`, counting rounds with `tick`, with `client` provided as its
+ * `LettaClient`, once the embedded server answers client tools; the checks of the scale
+ * test then cover it with nothing else to change.
  */
 export const kinds = [
   "agent-stream",
