@@ -1,16 +1,11 @@
 /**
  * One benchmark contender, run in its own process so its memory is its own:
- * `contender.ts <name> <url> <streams>` reads one short warm-up stream (so every contender
- * is measured with its code compiled, not while the JIT is still at work), then `<streams>`
- * concurrent streams from the benchmark server, and prints `{ events, ms, maxRssMb }` as
- * JSON for the measured part.
+ * `contender.ts <name> <url> <streams>` loads only that contender's client, reads one short
+ * warm-up stream (so every contender is measured with its code compiled, not while the JIT
+ * is still at work), then `<streams>` concurrent streams from the benchmark server, and
+ * prints a `Sample` as JSON for the measured part.
  */
-import { Letta } from "@letta-ai/letta-client"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import type * as HttpClient from "@effect/platform/HttpClient"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Effect, Layer, Stream } from "effect"
-import { LettaClient } from "effect-letta"
+import type { Sample } from "./child.js"
 
 const [name, url, streamsArg] = process.argv.slice(2)
 const streams = Number(streamsArg)
@@ -48,53 +43,82 @@ const raw = async (): Promise<number> => {
 }
 
 /** The official SDK: its own SSE parser, JSON.parse, no validation. */
-const official = async (): Promise<number> => {
+const official = async (): Promise<() => Promise<number>> => {
+  const { Letta } = await import("@letta-ai/letta-client")
   const client = new Letta({ baseURL: url, apiKey: "bench", maxRetries: 0 })
-  const stream = await client.agents.messages.create(agentId, {
-    streaming: true,
-    messages: [{ role: "user", content: "x" }]
-  })
-  let events = 0
-  for await (const _ of stream) events++
-  return events
+  return async () => {
+    const stream = await client.agents.messages.create(agentId, {
+      streaming: true,
+      messages: [{ role: "user", content: "x" }]
+    })
+    let events = 0
+    for await (const _ of stream) events++
+    return events
+  }
 }
 
 /** This library: typed, Schema-validated messages with the end-of-stream rules. */
-const ours = (http: Layer.Layer<HttpClient.HttpClient>) => (count: number): Promise<number> =>
-  Effect.runPromise(
-    Effect.flatMap(LettaClient.LettaClient, (client) =>
-      Effect.forEach(
-        Array.from({ length: count }),
-        () => Stream.runCount(client.agents.messages.stream(agentId, { input: "x" }, { includePings: true })),
-        { concurrency: "unbounded" }
-      )).pipe(
-        Effect.map((counts) => counts.reduce((a, b) => a + b, 0)),
-        Effect.provide(LettaClient.layer({ baseUrl: url }).pipe(Layer.provide(http)))
-      )
-  )
+const ours = async (transport: "undici" | "fetch"): Promise<(count: number) => Promise<number>> => {
+  const [{ Effect, Layer, Stream }, { LettaClient }] = await Promise.all([import("effect"), import("effect-letta")])
+  const http = transport === "undici"
+    ? (await import("@effect/platform-node/NodeHttpClient")).layerUndici
+    : (await import("@effect/platform/FetchHttpClient")).layer
+  return (count) =>
+    Effect.runPromise(
+      Effect.flatMap(LettaClient.LettaClient, (client) =>
+        Effect.forEach(
+          Array.from({ length: count }),
+          () => Stream.runCount(client.agents.messages.stream(agentId, { input: "x" }, { includePings: true })),
+          { concurrency: "unbounded" }
+        )).pipe(
+          Effect.map((counts) => counts.reduce((a, b) => a + b, 0)),
+          Effect.provide(LettaClient.layer({ baseUrl: url }).pipe(Layer.provide(http)))
+        )
+    )
+}
 
 /** Runs `count` streams of a promise-based contender at once. */
 const concurrently = (one: () => Promise<number>) => async (count: number) =>
   (await Promise.all(Array.from({ length: count }, one))).reduce((a, b) => a + b, 0)
 
-const contenders: Record<string, (count: number) => Promise<number>> = {
-  raw: concurrently(raw),
-  "@letta-ai/letta-client": concurrently(official),
-  "effect-letta (undici)": ours(NodeHttpClient.layerUndici),
-  "effect-letta (fetch)": ours(FetchHttpClient.layer)
+const contenders: Record<string, () => Promise<(count: number) => Promise<number>>> = {
+  raw: async () => concurrently(raw),
+  "@letta-ai/letta-client": async () => concurrently(await official()),
+  "effect-letta (undici)": () => ours("undici"),
+  "effect-letta (fetch)": () => ours("fetch")
 }
 
-const run = contenders[name]
-if (run === undefined) throw new Error(`unknown contender ${name}`)
+const load = contenders[name]
+if (load === undefined) throw new Error(`unknown contender ${name}`)
+const run = await load()
 await run(1)
 agentId = measuredAgentId
+
+// Sampled, so the peak of the measured part is seen apart from start-up.
+const rssAtStart = process.memoryUsage.rss()
+const peak = { rss: rssAtStart, heapUsed: 0, arrayBuffers: 0 }
+const sample = () => {
+  const usage = process.memoryUsage()
+  peak.rss = Math.max(peak.rss, usage.rss)
+  peak.heapUsed = Math.max(peak.heapUsed, usage.heapUsed)
+  peak.arrayBuffers = Math.max(peak.arrayBuffers, usage.arrayBuffers)
+}
+const sampler = setInterval(sample, 10)
 const started = performance.now()
 const events = await run(streams)
 const ms = performance.now() - started
+sample()
+clearInterval(sampler)
+const mb = (bytes: number) => bytes / 1024 / 1024
 process.stdout.write(
-  JSON.stringify({
-    events,
-    ms,
-    maxRssMb: process.resourceUsage().maxRSS / 1024
-  }) + "\n"
+  JSON.stringify(
+    {
+      events,
+      ms,
+      peakRssMb: mb(peak.rss),
+      rssAtStartMb: mb(rssAtStart),
+      peakHeapMb: mb(peak.heapUsed),
+      peakBuffersMb: mb(peak.arrayBuffers)
+    } satisfies Sample
+  ) + "\n"
 )

@@ -17,6 +17,7 @@ import { clientSideTypeFilter, first, last, messageIdOf, newestFirst, walk } fro
 import { path } from "./internal/path.js"
 import { sendResume, supervise } from "./internal/resume.js"
 import { encodeInput, type Transport } from "./internal/transport.js"
+import { unwrap } from "./internal/unwrap.js"
 import type * as LettaError from "./LettaError.js"
 import { Conversation, CreateConversation } from "./schema/conversations.js"
 import { LettaMessage } from "./schema/messages.js"
@@ -241,7 +242,7 @@ export const make = (transport: Transport): ConversationsApi => {
             ? attach(conflict, conflict.runId, options)
             : Stream.fail(conflict))
         : sent
-    }).pipe(Stream.unwrap)
+    }).pipe(unwrap)
 
   const fetchPage = (operation: string, conversationId: string, query: ConversationMessageListParams) =>
     transport.json({

@@ -13,6 +13,7 @@ import { clientSideTypeFilter, first, last, messageIdOf, newestFirst, walk } fro
 import { path } from "./internal/path.js"
 import { sendResume, supervise } from "./internal/resume.js"
 import { encodeInput, type Transport } from "./internal/transport.js"
+import { unwrap } from "./internal/unwrap.js"
 import type * as LettaError from "./LettaError.js"
 import { AgentState } from "./schema/agents.js"
 import { LettaMessage } from "./schema/messages.js"
@@ -210,7 +211,7 @@ export const make = (transport: Transport): MessagesApi => {
           ? (runId) => cancelAgentRuns(transport, "Messages.cancel", agentId, { run_ids: [runId] })
           : undefined
       })
-    }).pipe(Stream.unwrap)
+    }).pipe(unwrap)
 
   const createAsync = Effect.fn("Messages.createAsync")(function*(agentId: string, request: LettaAsyncRequestEncoded) {
     yield* Effect.annotateCurrentSpan("letta.agent_id", agentId)

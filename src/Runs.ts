@@ -14,6 +14,7 @@ import { path } from "./internal/path.js"
 import { resumeSchedule, runStream, supervise } from "./internal/resume.js"
 import { clip, jsonExcerpt } from "./internal/text.js"
 import { describeParseError, encodeInput, type Transport } from "./internal/transport.js"
+import { unwrap } from "./internal/unwrap.js"
 import * as LettaError from "./LettaError.js"
 import { LettaMessage, type LettaStreamingMessage } from "./schema/messages.js"
 import { RunListParams, RunMessageListParams, RunStepListParams } from "./schema/params.js"
@@ -367,7 +368,7 @@ export const make = (transport: Transport): RunsApi => {
           : undefined,
         from
       })
-    }).pipe(Stream.unwrap)
+    }).pipe(unwrap)
 
   const await_ = Effect.fn("Runs.await")(function*(runId: string, options?: AwaitOptions) {
     yield* Effect.annotateCurrentSpan("letta.run_id", runId)

@@ -48,7 +48,8 @@ export const cancelConversationRuns = (
  * is logged, never raised, since the caller has already moved on. It is usually run by a
  * finalizer of a fiber being interrupted, which is uninterruptible: only an interruptible
  * request can be abandoned by the time bound (the bound forks it, so the pending
- * interruption does not reach it).
+ * interruption does not reach it). A 409 "no active runs to cancel" is the run having
+ * ended meanwhile (the consumer stopped between its last events): nothing to report.
  */
 export const cancelQuietly = (
   runId: string,
@@ -59,6 +60,7 @@ export const cancelQuietly = (
     Retry.withPolicy(false),
     Effect.timeout(Streaming.cancelTimeout),
     Effect.asVoid,
+    Effect.catchIf((error) => error._tag === "ConflictError" && error.reason === "no_active_runs", () => Effect.void),
     Effect.catchAllCause((cause) =>
       Effect.logWarning(`could not cancel run ${runId} after its consumer stopped`, cause)
     )

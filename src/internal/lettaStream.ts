@@ -31,6 +31,7 @@ import { SseParser } from "./sseParser.js"
 import * as Streaming from "../Streaming.js"
 import { fastDecoderOf, makeDecoder, NoMatch } from "./fastDecode.js"
 import { describeUrl, maxErrorBodyBytes, readExcerpt } from "./httpErrors.js"
+import { unwrapScoped } from "./unwrap.js"
 import { clip } from "./text.js"
 import { describeParseError, idempotentByMethod, type Transport } from "./transport.js"
 
@@ -49,6 +50,12 @@ export interface StreamSettings {
   readonly timeouts: StreamTimeouts
   /** Emit pings too (they are always read: they reset the idle timer and carry the run id). */
   readonly includePings: boolean
+  /**
+   * Which events to emit, in place of `includePings`: a resumable stream's tracker, which
+   * must see every event. Applied as each event is decoded, so that the filter is not one
+   * more stage every chunk passes through.
+   */
+  readonly accept?: ((message: LettaStreamingMessage) => boolean) | undefined
   /** A frame that does not decode fails the stream, or is logged and skipped. */
   readonly onMalformedEvent: "fail" | "skip"
   /** The largest event accepted, in characters. */
@@ -152,12 +159,13 @@ const interpret = (context: Context, onActivity: () => void) =>
         context.span.attribute("letta.run_id", runId)
       }
       if ("seq_id" in message && typeof message.seq_id === "number") seqId = message.seq_id
+      const accept = context.settings.accept
       if (message.message_type === "ping") {
-        if (context.settings.includePings) out.push(message)
+        if (accept === undefined ? context.settings.includePings : accept(message)) out.push(message)
         return "continue"
       }
       if (message.message_type === "stop_reason") context.span.attribute("letta.stop_reason", message.stop_reason)
-      out.push(message)
+      if (accept === undefined || accept(message)) out.push(message)
       return message.message_type === "stop_reason" && message.stop_reason === "cancelled"
         ? new LettaError.StreamCancelledError({ runId })
         : "continue"
@@ -325,13 +333,19 @@ export const streamMessages = (
   span: StreamSpan,
   options?: { readonly idempotent?: boolean | undefined }
 ): Stream.Stream<LettaStreamingMessage, LettaError.LettaError> =>
-  Stream.unwrapScoped(
+  unwrapScoped(
     Effect.gen(function*() {
       // The operation's span lives as long as the stream. It is not provided to every read
       // (what `Stream.withSpan` does, at a cost per chunk): only the request is its child.
+      // No stack trace: taken here, deep in the stream's setup, it would not show the
+      // caller, and it would be kept with every open stream.
       const operation = isSpan(span)
         ? span
-        : yield* Effect.makeSpanScoped(span.name, { attributes: span.attributes, parent: span.parent })
+        : yield* Effect.makeSpanScoped(span.name, {
+          attributes: span.attributes,
+          parent: span.parent,
+          captureStackTrace: false
+        })
       const method = request.method
       const requestUrl = describeUrl(request.url)
       const clock = yield* Effect.clock

@@ -9,7 +9,7 @@
  * Built over `streamMessages`, which keeps the end-of-stream rules and time limits of each
  * connection; this module only decides what happens between connections.
  */
-import { Chunk, Duration, Effect, Either, Option, Schedule, Stream, type Tracer } from "effect"
+import { Channel, type Chunk, Duration, Effect, Either, Schedule, Stream, type Tracer } from "effect"
 import * as LettaError from "../LettaError.js"
 import type { LettaStreamingMessage } from "../schema/messages.js"
 import * as Streaming from "../Streaming.js"
@@ -17,6 +17,7 @@ import { cancelQuietly } from "./cancel.js"
 import { type StreamSettings, type StreamSpan, streamMessages } from "./lettaStream.js"
 import { path } from "./path.js"
 import type { Transport } from "./transport.js"
+import { unwrap, unwrapScoped } from "./unwrap.js"
 
 /** The fields of a stream-resume body besides `starting_after`. */
 export interface ResumeBody {
@@ -60,7 +61,7 @@ export const runStream = (
           parent: span.parent
         }
       )
-  ).pipe(Stream.unwrap)
+  ).pipe(unwrap)
 
 /** What `StreamOptions.resume` asks for, or `undefined` for no resuming. */
 export const resumeSchedule = (
@@ -202,19 +203,24 @@ export interface Supervision {
 }
 
 /**
- * The supervised stream. Connections follow one another in one flat stream (not a chain of
- * `catchAll`s, which would deepen with every resume of a long run). Without resuming or
- * cancelling, it is the first connection itself, so foreground streams keep their fast path.
+ * The supervised stream. Connections follow one another in one channel, each handing over
+ * to the next when it ends: sequenced, not nested (a chain of `catchAll`s would deepen with
+ * every resume of a long run) and not flattened (a `Stream.flatten` would pass every chunk
+ * through one more stage). Without resuming or cancelling, it is the first connection
+ * itself, so foreground streams keep their fast path.
  */
 export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamingMessage, LettaError.LettaError> => {
   const { cancel, resume, settings, transport } = supervision
   if (resume === undefined && cancel === undefined && supervision.from === undefined) {
     return supervision.first(settings, supervision.span)
   }
-  return Stream.unwrapScoped(Effect.gen(function*() {
+  return unwrapScoped(Effect.gen(function*() {
     // The first connection reports to this span too (and resumes are its children); what it
     // says about events and the stop reason is replaced, at the end, by what was delivered.
-    const operation = yield* Effect.makeSpanScoped(supervision.span.name, { attributes: supervision.span.attributes })
+    const operation = yield* Effect.makeSpanScoped(supervision.span.name, {
+      attributes: supervision.span.attributes,
+      captureStackTrace: false
+    })
     const tracker = new Tracker(settings.includePings, supervision.from)
     let delivered = 0
     let resumes = 0
@@ -226,7 +232,13 @@ export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamin
         if (resume !== undefined) operation.attribute("letta.resume_attempts", resumes)
       })
     )
-    const inner: StreamSettings = { ...settings, includePings: true }
+    // The tracker decides, while each connection decodes, what reaches the consumer.
+    const accept = (message: LettaStreamingMessage): boolean => {
+      const kept = tracker.accept(message)
+      if (kept) delivered++
+      return kept
+    }
+    const inner: StreamSettings = { ...settings, accept }
     const clock = yield* Effect.clock
     const started = clock.unsafeCurrentTimeMillis()
     const total = Duration.toMillis(settings.timeouts.total)
@@ -265,20 +277,17 @@ export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamin
 
     let failure: LettaError.LettaError | undefined
     let attempts = 0
+    /** One connection's events; its failure is kept for `resumeAfter` instead of ending the stream. */
     const connect = (connection: Stream.Stream<LettaStreamingMessage, LettaError.LettaError>) =>
-      Stream.suspend(() => {
-        tracker.begin()
-        return connection
-      }).pipe(
-        Stream.mapChunks((chunk) => {
-          const kept = Chunk.filter(chunk, tracker.accept)
-          delivered += kept.length
-          return kept
+      Channel.catchAll(
+        Channel.suspend(() => {
+          tracker.begin()
+          return Stream.toChannel(connection)
         }),
-        Stream.catchAll((error) => {
+        (error) => {
           failure = error
-          return Stream.empty
-        })
+          return Channel.void
+        }
       )
 
     const resumeAfter = (error: LettaError.LettaError) =>
@@ -324,32 +333,40 @@ export const supervise = (supervision: Supervision): Stream.Stream<LettaStreamin
             })
           )
         }
-        return connect(
-          runStream(
-            transport,
-            runId,
-            { ...resume.body, starting_after: tracker.lastSeq },
-            { ...inner, timeouts: { ...inner.timeouts, total: Duration.millis(left) } },
-            { attributes: { "letta.resume_attempt": attempts }, parent: operation }
-          )
+        return runStream(
+          transport,
+          runId,
+          { ...resume.body, starting_after: tracker.lastSeq },
+          { ...inner, timeouts: { ...inner.timeouts, total: Duration.millis(left) } },
+          { attributes: { "letta.resume_attempt": attempts }, parent: operation }
         )
       })
 
     let next: Stream.Stream<LettaStreamingMessage, LettaError.LettaError> | undefined = supervision.first(inner, operation)
-    const connections = Stream.repeatEffectOption(Effect.suspend(() => {
+    /** The next connection, then whatever follows it; the end once one ends without a failure. */
+    const connections: Channel.Channel<
+      Chunk.Chunk<LettaStreamingMessage>,
+      unknown,
+      LettaError.LettaError,
+      unknown,
+      unknown,
+      unknown
+    > = Channel.unwrap(Effect.suspend(() => {
+      const then = (connection: Stream.Stream<LettaStreamingMessage, LettaError.LettaError>) =>
+        Channel.flatMap(connect(connection), () => connections)
       if (next !== undefined) {
         const first = next
         next = undefined
-        return Effect.succeed(connect(first))
+        return Effect.succeed(then(first))
       }
       const error = failure
       failure = undefined
       if (error === undefined) {
         ended = true
-        return Effect.fail(Option.none())
+        return Effect.succeed(Channel.void)
       }
-      return Effect.mapError(resumeAfter(error), Option.some)
+      return Effect.map(resumeAfter(error), then)
     }))
-    return Stream.flatten(connections)
+    return Stream.fromChannel(connections)
   }))
 }

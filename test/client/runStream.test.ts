@@ -268,12 +268,12 @@ for (const http of httpClients) {
         const { client, server } = yield* services
         const agent = yield* newAgent
         const conversation = yield* client.conversations.create(agent.id)
-        const open = (input: string) =>
+        const open = (input: string, conversationId = conversation.id) =>
           Effect.gen(function*() {
             const runIds: Array<string> = []
             const fiber = yield* Effect.fork(
               Stream.runForEach(
-                client.conversations.messages.stream(conversation.id, { input }, { includePings: true, cancelOnInterrupt: true }),
+                client.conversations.messages.stream(conversationId, { input }, { includePings: true, cancelOnInterrupt: true }),
                 (m) => Effect.sync(() => m.message_type === "ping" && runIds.push(m.run_id!))
               )
             )
@@ -295,6 +295,18 @@ for (const http of httpClients) {
         const second = yield* open(slowTurn).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
         expect(warnings).toHaveLength(1)
         expect(warnings[0]).toContain(`could not cancel run ${second}`)
+        // A run that ended before the cancel arrived has nothing to cancel: not a warning. (On
+        // another conversation: the first is still busy with the run whose cancel failed.)
+        const other = yield* client.conversations.create(agent.id)
+        yield* server.injectFault(LettaTestServer.respond({
+          path: `/v1/conversations/${other.id}/cancel`,
+          status: 409,
+          body: JSON.stringify({ detail: `CONFLICT: No active runs to cancel for conversation ${other.id}` })
+        }))
+        yield* server.clearRequests
+        yield* open(slowTurn, other.id).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+        expect((yield* server.requests).filter((r) => r.path.endsWith("/cancel"))).toHaveLength(1)
+        expect(warnings).toHaveLength(1)
       }).pipe(Effect.provide(layer)))
   })
 }
