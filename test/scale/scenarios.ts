@@ -3,8 +3,8 @@
  * server, and where its consumer is stopped. Drawn from a seeded PRNG, so a failing run can
  * be repeated exactly (`SCALE_SEED`).
  */
-import { Cause, Deferred, Effect, Exit, Fiber, Option, Schedule, Stream } from "effect"
-import type { LettaClient, LettaError } from "effect-letta"
+import { Cause, Deferred, Effect, Exit, Fiber, Option, Schedule, Schema, Stream } from "effect"
+import { ClientTools, LettaClient, type LettaError } from "effect-letta"
 import { LettaTestServer } from "effect-letta/testing"
 
 /** A small seeded PRNG (mulberry32): the same seed draws the same scenarios. */
@@ -51,11 +51,6 @@ export interface Targets {
 /**
  * The kinds of interrupted work. Each is drawn equally often.
  *
- * TOOL LOOPS: add `"tool-loop"` here (the switch in `prepare` then asks for its case) with
- * a `run` that consumes `ClientTools.stream(targets.agentId, request, { toolkit, ... })` or
- * runs `ClientTools.send`, counting rounds with `tick`, with `client` provided as its
- * `LettaClient`, once the embedded server answers client tools; the checks of the scale
- * test then cover it with nothing else to change.
  */
 export const kinds = [
   "agent-stream",
@@ -65,7 +60,8 @@ export const kinds = [
   "resume-after-cut",
   "retry-wait",
   "idle-timeout",
-  "await-mid-poll"
+  "await-mid-poll",
+  "tool-loop"
 ] as const
 export type Kind = typeof kinds[number]
 
@@ -194,6 +190,26 @@ export const prepare = (
             }),
           expected: ["TimeoutError"]
         }
+      }
+      case "tool-loop": {
+        // Three rounds of a client tool whose handler takes a few ms, in a conversation of
+        // its own (an interrupted loop leaves it waiting for the tool's result, which must
+        // not block the other scenarios' sends): stopped mid-round, mid-handler or between.
+        const conversation = yield* client.conversations.create(targets.agentId)
+        const handlerMillis = rng.int(0, 20)
+        const tool = ClientTools.make("calculator", {
+          parameters: Schema.Struct({}),
+          handler: () => Effect.as(Effect.sleep(`${handlerMillis} millis`), 1)
+        })
+        const stop: Stop = rng.chance(0.5)
+          ? { _tag: "AfterEvents", events: rng.int(1, 3 * length) }
+          : { _tag: "AfterMillis", millis: rng.int(0, 3 * handlerMillis + 200) }
+        const loop = ClientTools.stream(
+          { conversationId: conversation.id },
+          { input: "/tool calculator {} /rounds 3", stream_tokens: tokens, background: rng.chance(0.5) },
+          { ...options, toolkit: ClientTools.toolkit(tool) }
+        ).pipe(Stream.provideService(LettaClient.LettaClient, client))
+        return { kind, stop, run: consume(loop, stop) }
       }
     }
   })
