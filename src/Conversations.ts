@@ -13,7 +13,7 @@ import { Effect, Schema, Stream } from "effect"
 import { cancelConversationRuns } from "./internal/cancel.js"
 import { settings as streamSettings, streamMessages } from "./internal/lettaStream.js"
 import { stampSend, withOtids } from "./internal/otids.js"
-import { clientSideTypeFilter, first, last, messageIdOf, newestFirst, walk } from "./internal/paging.js"
+import { clientSideTypeFilter, messageIdOf, walkMessages } from "./internal/paging.js"
 import { path } from "./internal/path.js"
 import { sendResume, supervise } from "./internal/resume.js"
 import { encodeInput, type Transport } from "./internal/transport.js"
@@ -262,27 +262,18 @@ export const make = (transport: Transport): ConversationsApi => {
   )
 
   // Cursors are absolute message ids. A real conversation returns `desc` pages newest first;
-  // `default` takes the agents endpoint's path, whose `desc` pages come oldest first
-  // (PROTOCOL.md §5). This endpoint ignores unknown cursors, which the walk's repeat check
+  // `default` takes the agents endpoint's path, whose `desc` pages come oldest first. This endpoint ignores unknown cursors, which the walk's repeat check
   // turns into an error instead of a loop.
   const list = (conversationId: string, params?: ConversationMessageListParams) =>
     Effect.map(encodeInput("Conversations.messages.list", ConversationMessageListParams, params ?? {}), (query) => {
       const filter = clientSideTypeFilter(query)
-      const descending = (query.order ?? "desc") === "desc"
-      const agentsPath = conversationId === "default"
-      return filter.apply(walk({
+      return filter.apply(walkMessages({
         operation: "Conversations.messages.list",
         endpoint: `/v1/conversations/${conversationId}/messages`,
-        cursorParam: descending ? "before" : "after",
-        start: descending ? query.before : query.after,
-        fetch: (cursor) =>
-          fetchPage("Conversations.messages.list", conversationId, {
-            ...filter.query,
-            order: descending ? "desc" : "asc",
-            [descending ? "before" : "after"]: cursor
-          }),
-        cursorItem: descending && agentsPath ? first : last,
-        emitOrder: descending && agentsPath ? newestFirst<LettaMessage>(messageIdOf) : undefined,
+        query: filter.query,
+        descending: (query.order ?? "desc") === "desc",
+        oldestFirstPages: conversationId === "default",
+        fetch: (page) => fetchPage("Conversations.messages.list", conversationId, page),
         idOf: messageIdOf
       }))
     }).pipe(

@@ -9,7 +9,7 @@ import { Chunk, Effect, Option, Schema, Stream } from "effect"
 import { cancelAgentRuns } from "./internal/cancel.js"
 import { settings as streamSettings, streamMessages } from "./internal/lettaStream.js"
 import { stampSend, withOtids } from "./internal/otids.js"
-import { clientSideTypeFilter, first, last, messageIdOf, newestFirst, walk } from "./internal/paging.js"
+import { clientSideTypeFilter, messageIdOf, walkMessages } from "./internal/paging.js"
 import { path } from "./internal/path.js"
 import { sendResume, supervise } from "./internal/resume.js"
 import { encodeInput, type Transport } from "./internal/transport.js"
@@ -260,22 +260,14 @@ export const make = (transport: Transport): MessagesApi => {
   const list = (agentId: string, params?: MessageListParams) =>
     Effect.map(encodeInput("Messages.list", MessageListParams, params ?? {}), (query) => {
       const filter = clientSideTypeFilter(query)
-      // Cursors are absolute: `after` walks towards newer messages, `before` towards older.
-      // A `desc` page arrives oldest first, so its oldest item is the first one.
-      const descending = (query.order ?? "desc") === "desc"
-      return filter.apply(walk({
+      // A `desc` page of this endpoint arrives oldest first.
+      return filter.apply(walkMessages({
         operation: "Messages.list",
         endpoint: `/v1/agents/${agentId}/messages`,
-        cursorParam: descending ? "before" : "after",
-        start: descending ? query.before : query.after,
-        fetch: (cursor) =>
-          fetchPage("Messages.list", agentId, {
-            ...filter.query,
-            order: descending ? "desc" : "asc",
-            [descending ? "before" : "after"]: cursor
-          }),
-        cursorItem: descending ? first : last,
-        emitOrder: descending ? newestFirst<LettaMessage>(messageIdOf) : undefined,
+        query: filter.query,
+        descending: (query.order ?? "desc") === "desc",
+        oldestFirstPages: true,
+        fetch: (page) => fetchPage("Messages.list", agentId, page),
         idOf: messageIdOf
       }))
     }).pipe(

@@ -9,7 +9,7 @@ import { Duration, Effect, Either, Schedule, Schema, Stream } from "effect"
 import { cancelAgentRuns, cancelQuietly } from "./internal/cancel.js"
 import { decodeUnknownEitherSafe } from "./internal/fastDecode.js"
 import { settings as streamSettings } from "./internal/lettaStream.js"
-import { last, messageIdOf, walk } from "./internal/paging.js"
+import { last, messageIdOf, walk, walkMessages } from "./internal/paging.js"
 import { path } from "./internal/path.js"
 import { resumeSchedule, runStream, supervise } from "./internal/resume.js"
 import { clip, jsonExcerpt } from "./internal/text.js"
@@ -258,23 +258,16 @@ export const make = (transport: Transport): RunsApi => {
 
   // Message cursors are absolute and this endpoint's pages really are in the requested
   // order, so the last item is the boundary: `after` it when ascending, `before` it when not.
-  const walkMessages = (runId: string, query: RunMessageListParams) => {
-    const descending = query.order === "desc"
-    return walk({
+  const walkRunMessages = (runId: string, query: RunMessageListParams) =>
+    walkMessages({
       operation: "Runs.messages",
       endpoint: `/v1/runs/${runId}/messages`,
-      cursorParam: descending ? "before" : "after",
-      start: descending ? query.before : query.after,
-      fetch: (cursor) =>
-        fetchMessages("Runs.messages", runId, {
-          ...query,
-          order: descending ? "desc" : "asc",
-          [descending ? "before" : "after"]: cursor
-        }),
-      cursorItem: last,
+      query,
+      descending: query.order === "desc",
+      oldestFirstPages: false,
+      fetch: (page) => fetchMessages("Runs.messages", runId, page),
       idOf: messageIdOf
     })
-  }
 
   // A run started with `include_return_message_types` has its messages filtered by the
   // server after `limit` is applied, so one of its pages can be empty while later messages
@@ -287,7 +280,7 @@ export const make = (transport: Transport): RunsApi => {
       const filtered = (run.request_config?.include_return_message_types ?? null) !== null
       return filtered
         ? Stream.fromIterableEffect(fetchMessages("Runs.messages", runId, { ...query, limit: singlePageLimit }))
-        : walkMessages(runId, query)
+        : walkRunMessages(runId, query)
     }).pipe(Stream.unwrap, Stream.withSpan("Runs.messages", { attributes: { "letta.run_id": runId } }))
 
   const fetchSteps = (operation: string, runId: string, query: RunStepListParams) =>

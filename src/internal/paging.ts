@@ -153,3 +153,39 @@ export const clientSideTypeFilter = <Q extends { readonly include_return_message
       keep === undefined ? stream : Stream.filter(stream, (message) => keep.has(message.message_type))
   }
 }
+
+/** The cursors of a message list query. */
+interface MessageCursors {
+  readonly before?: string | null | undefined
+  readonly after?: string | null | undefined
+}
+
+/**
+ * A walk through an endpoint's messages: cursors are absolute message ids (`after` walks
+ * towards newer messages, `before` towards older), whatever the order. `oldestFirstPages`:
+ * the endpoint returns a `desc` page oldest first (the agents endpoint, and the `default`
+ * conversation), so its first item is the boundary and the page is turned newest first.
+ */
+export const walkMessages = <Q extends MessageCursors, M extends { readonly message_type: string }>(options: {
+  readonly operation: string
+  readonly endpoint: string
+  readonly query: Q
+  readonly descending: boolean
+  readonly oldestFirstPages: boolean
+  readonly fetch: (query: Q & { readonly order: "asc" | "desc" }) => Effect.Effect<ReadonlyArray<M>, LettaError.LettaError>
+  readonly idOf: (message: M) => string | undefined
+}): Stream.Stream<M, LettaError.LettaError> => {
+  const { descending } = options
+  const oldestFirst = descending && options.oldestFirstPages
+  return walk({
+    operation: options.operation,
+    endpoint: options.endpoint,
+    cursorParam: descending ? "before" : "after",
+    start: (descending ? options.query.before : options.query.after) ?? undefined,
+    fetch: (cursor) =>
+      options.fetch({ ...options.query, order: descending ? "desc" : "asc", [descending ? "before" : "after"]: cursor }),
+    cursorItem: oldestFirst ? first : last,
+    emitOrder: oldestFirst ? newestFirst(options.idOf) : undefined,
+    idOf: options.idOf
+  })
+}
