@@ -46,7 +46,7 @@ const denialOnCancel = "The user cancelled the request, so the tool call was den
 type UserInput = Extract<InputMessage, { type: "message" }>
 
 /** The approval request the context ends with, if any (`Message.is_approval_request`). */
-export const pendingRequest = (context: ReadonlyArray<MessageRecord>): MessageRecord | undefined => {
+const pendingRequest = (context: ReadonlyArray<MessageRecord>): MessageRecord | undefined => {
   const last = context[context.length - 1]
   return last !== undefined && last.role === "approval" && last.toolCalls !== null && last.toolCalls.length > 0
     ? last

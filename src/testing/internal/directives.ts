@@ -15,7 +15,7 @@
 import type { PlannedCall } from "./toolCalls.js"
 
 /** How a stream ends (PROTOCOL §1.4 and §4). `normal` is the default tail. */
-export const endVariants = [
+const endVariants = [
   "normal",
   "error-after-output",
   "error-plain",

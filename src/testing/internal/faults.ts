@@ -16,7 +16,7 @@ export interface QueuedFault {
 }
 
 /** Default upper bound of a random cut: a plain stream (initial ping, two messages, stop reason, usage, `[DONE]`) always loses at least its `[DONE]`. */
-export const defaultRandomMax = 5
+const defaultRandomMax = 5
 
 const matches = (fault: Fault, method: string, rawPath: string) =>
   (fault.method === undefined || fault.method.toUpperCase() === method) &&

@@ -72,7 +72,7 @@ const spec = (
   }
 }
 
-export const llmErrors: Readonly<Record<LlmErrorKind, LlmErrorSpec>> = {
+const llmErrors: Readonly<Record<LlmErrorKind, LlmErrorSpec>> = {
   llm_rate_limit: spec(
     "llm_rate_limit",
     "LLMRateLimitError",

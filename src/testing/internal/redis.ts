@@ -8,10 +8,10 @@ import { createHash, randomUUID } from "node:crypto"
 import { RedisStreams } from "./redisStreams.js"
 
 /** `CONVERSATION_LOCK_TTL_SECONDS`: a lock nobody releases expires after five minutes. */
-export const lockTtlMillis = 300_000
+const lockTtlMillis = 300_000
 
 /** `OTID_RUN_TTL_SECONDS`: an otid → run mapping lives three hours (as long as a stream). */
-export const otidRunTtlMillis = 10_800_000
+const otidRunTtlMillis = 10_800_000
 
 /** `derive_request_token`: a hash of all message otids, or a random token without any. */
 export const requestToken = (otids: ReadonlyArray<string>): string =>

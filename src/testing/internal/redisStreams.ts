@@ -11,7 +11,7 @@
 import { Effect } from "effect"
 
 /** `stream_ttl_seconds`: a stream lives three hours after its last flush. */
-export const streamTtlMillis = 10_800_000
+const streamTtlMillis = 10_800_000
 
 /** `max_stream_length`: the default trim bound. */
 export const defaultMaxLength = 10_000

@@ -61,7 +61,7 @@ export const retrieveStreamRequest = (body: unknown): P.Result<RetrieveStreamReq
 }
 
 /** How old (by `created_at`) a run may be for its stream to be read back. */
-export const retentionMillis = 3 * 60 * 60 * 1000
+const retentionMillis = 3 * 60 * 60 * 1000
 
 /** The resume endpoints refuse runs created more than three hours ago. */
 export const checkAge = (run: RunRecord, now: number): Effect.Effect<void, Errors.HttpError> =>

@@ -55,7 +55,7 @@ export const fragments = (text: string): Array<string> => text.match(/\s*\S+|\s+
  * Deterministic argument fragments of at most eight characters (whole code
  * points), the way providers cut a call's JSON regardless of its spacing.
  */
-export const argumentFragments = (text: string): Array<string> => {
+const argumentFragments = (text: string): Array<string> => {
   const chars = Array.from(text)
   const out: Array<string> = []
   for (let i = 0; i < chars.length; i += 8) out.push(chars.slice(i, i + 8).join(""))

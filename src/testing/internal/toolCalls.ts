@@ -56,7 +56,7 @@ const typeOf = (schema: Record<string, unknown>): unknown =>
   Array.isArray(schema["type"]) ? schema["type"].find((t) => t !== "null") : schema["type"]
 
 /** Arguments for `parameters`, read off `text` (see the module comment). */
-export const synthesizeArguments = (parameters: unknown, text: string): string => {
+const synthesizeArguments = (parameters: unknown, text: string): string => {
   const properties = isRecord(parameters) && isRecord(parameters["properties"]) ? parameters["properties"] : {}
   const numbers = text.match(/-?\d+(\.\d+)?/g) ?? []
   let nextNumber = 0

@@ -406,7 +406,7 @@ export const createConversationRequest = (body: unknown): P.Result<Record<string
 // Agents
 // ---------------------------------------------------------------------------
 
-export const agentTypes = [
+const agentTypes = [
   "memgpt_agent",
   "memgpt_v2_agent",
   "letta_v1_agent",

@@ -490,7 +490,7 @@ export interface AgentRelationships {
   readonly tags: boolean
 }
 
-export const allRelationships: AgentRelationships = { memory: true, tools: true, sources: true, tags: true }
+const allRelationships: AgentRelationships = { memory: true, tools: true, sources: true, tags: true }
 
 export const agentState = (a: AgentRecord, rel: AgentRelationships = allRelationships): WireObject => {
   const [maxFilesOpen, perFileLimit] = fileDefaults(a.llm.contextWindow)

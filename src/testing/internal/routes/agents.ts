@@ -15,7 +15,7 @@ import * as Validate from "../validate.js"
 import * as Wire from "../wire.js"
 
 /** The model a create request gets when it names none (the server's `default_llm_handle`). */
-export const defaultModelHandle = "openai/gpt-4o-mini"
+const defaultModelHandle = "openai/gpt-4o-mini"
 
 const defaultSystemPrompt = "You are a helpful assistant. Answer the user's messages."
 
