@@ -44,8 +44,6 @@ export interface JsonRequest<A, I> {
 
 /** The shaped client plus the request runner every endpoint uses. */
 export interface Transport {
-  /** The configured client: base URL, auth and default headers applied. */
-  readonly httpClient: HttpClient.HttpClient
   /** The client's default stream time limits. */
   readonly streamTimeouts: Streaming.Timeouts | undefined
   /** Builds and validates a request without sending it. */
@@ -54,13 +52,10 @@ export interface Transport {
   ) => Effect.Effect<HttpClientRequest.HttpClientRequest, LettaError.InvalidRequestError>
   /** Sends a request and decodes its JSON response. */
   readonly json: <A, I>(request: JsonRequest<A, I>) => Effect.Effect<A, LettaError.LettaError>
-  /** Sends a request and returns the response once its status is 2xx. */
-  readonly execute: (
-    request: HttpClientRequest.HttpClientRequest
-  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, LettaError.LettaError>
   /**
-   * As `execute`, with the request tied to the `Scope` provided: closing it aborts the
-   * request and its body, from any fiber (how a stream's time limits stop it).
+   * Sends a request and returns the response once its status is 2xx, with the request tied
+   * to the `Scope` provided: closing it aborts the request and its body, from any fiber (how
+   * a stream's time limits stop it).
    */
   readonly executeScoped: (
     request: HttpClientRequest.HttpClientRequest
@@ -280,7 +275,7 @@ export const make = (httpClient: HttpClient.HttpClient, options: TransportOption
         { operation: request.operation, idempotent: request.idempotent ?? idempotentByMethod(request.method) }
       ))
 
-  return { httpClient, streamTimeouts: options.streamTimeouts, buildRequest, json, execute, executeScoped, retrying }
+  return { streamTimeouts: options.streamTimeouts, buildRequest, json, executeScoped, retrying }
 }
 
 /**
