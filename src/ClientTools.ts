@@ -26,6 +26,7 @@ import { Chunk, Effect, Either, Option, type Schema, Stream } from "effect"
 import * as Accumulator from "./Accumulator.js"
 import { callsOf, parametersJsonSchema, type Runnable, runCall, sumUsage } from "./internal/toolCalls.js"
 import { messageIdOf } from "./internal/paging.js"
+import { unwrap } from "./internal/unwrap.js"
 import * as LettaClient from "./LettaClient.js"
 import * as LettaError from "./LettaError.js"
 import type * as Messages from "./Messages.js"
@@ -549,7 +550,7 @@ const streamLoop = <R, EA, RA>(
   start: Start<StreamRequest>,
   options: StreamLoopOptions<R, EA, RA>
 ): Stream.Stream<LettaStreamingMessage, LettaError.LettaError | EA, LettaClient.LettaClient | R | RA> =>
-  Stream.unwrap(Effect.gen(function*() {
+  unwrap(Effect.gen(function*() {
     const client = yield* LettaClient.LettaClient
     const loop = yield* prepare(operation, options)
     const open = (body: Messages.StreamRequest) =>
@@ -582,7 +583,7 @@ const streamLoop = <R, EA, RA>(
             }
             return chunk
           }),
-          Stream.concat(Stream.unwrap(next))
+          Stream.concat(unwrap(next))
         )
       })
     return round(yield* firstBody(loop, start), start._tag === "Pending" ? 1 : 0)
