@@ -21,6 +21,10 @@ export interface Sample {
   readonly peakHeapMb: number
   /** Buffers and other ArrayBuffers (`memoryUsage().arrayBuffers`) */
   readonly peakBuffersMb: number
+  /** JavaScript heap allocated while the streams ran, garbage included */
+  readonly allocatedMb: number
+  /** Garbage collections while the streams ran */
+  readonly collections: number
 }
 
 let contenderScript: string | undefined

@@ -5,6 +5,7 @@
  * is still at work), then `<streams>` concurrent streams from the benchmark server, and
  * prints a `Sample` as JSON for the measured part.
  */
+import { GCProfiler } from "node:v8"
 import type { Sample } from "./child.js"
 
 const [name, url, streamsArg] = process.argv.slice(2)
@@ -77,6 +78,48 @@ const ours = async (transport: "undici" | "fetch"): Promise<(count: number) => P
     )
 }
 
+/**
+ * The floor of any client built on Effect: `@effect/platform`'s HttpClient and Effect's
+ * `Stream` reading the body, counting events by their blank lines, decoding nothing.
+ */
+const floor = async (): Promise<(count: number) => Promise<number>> => {
+  const [{ Effect, Stream }, HttpClient, HttpClientRequest, { layerUndici }] = await Promise.all([
+    import("effect"),
+    import("@effect/platform/HttpClient"),
+    import("@effect/platform/HttpClientRequest"),
+    import("@effect/platform-node/NodeHttpClient")
+  ])
+  const one = Effect.flatMap(HttpClient.HttpClient, (client) =>
+    Effect.scoped(
+      Effect.flatMap(
+        HttpClient.withScope(client).execute(
+          HttpClientRequest.post(`${url}/v1/agents/${agentId}/messages`).pipe(
+            HttpClientRequest.bodyUnsafeJson({ input: "x", streaming: true })
+          )
+        ),
+        (response) =>
+          Effect.suspend(() => {
+            const decoder = new TextDecoder()
+            let previous = ""
+            let separators = 0
+            return Stream.runForEach(response.stream, (bytes) =>
+              Effect.sync(() => {
+                const text = previous + decoder.decode(bytes, { stream: true })
+                for (let i = text.indexOf("\n\n"); i !== -1; i = text.indexOf("\n\n", i + 2)) separators++
+                previous = text.endsWith("\n") ? "\n" : ""
+              })).pipe(Effect.map(() => separators - 1))
+          })
+      )
+    ))
+  return (count) =>
+    Effect.runPromise(
+      Effect.forEach(Array.from({ length: count }), () => one, { concurrency: "unbounded" }).pipe(
+        Effect.map((counts) => counts.reduce((a, b) => a + b, 0)),
+        Effect.provide(layerUndici)
+      )
+    )
+}
+
 /** Runs `count` streams of a promise-based contender at once. */
 const concurrently = (one: () => Promise<number>) => async (count: number) =>
   (await Promise.all(Array.from({ length: count }, one))).reduce((a, b) => a + b, 0)
@@ -85,7 +128,8 @@ const contenders: Record<string, () => Promise<(count: number) => Promise<number
   raw: async () => concurrently(raw),
   "@letta-ai/letta-client": async () => concurrently(await official()),
   "effect-letta (undici)": () => ours("undici"),
-  "effect-letta (fetch)": () => ours("fetch")
+  "effect-letta (fetch)": () => ours("fetch"),
+  "Effect HttpClient floor (undici)": floor
 }
 
 const load = contenders[name]
@@ -104,9 +148,23 @@ const sample = () => {
   peak.arrayBuffers = Math.max(peak.arrayBuffers, usage.arrayBuffers)
 }
 const sampler = setInterval(sample, 10)
+// What was allocated, from the heap before and after each collection: the garbage that
+// drives the peak, measured without depending on when V8 chose to collect.
+const gcProfiler = new GCProfiler()
+const usedAtStart = process.memoryUsage().heapUsed
+gcProfiler.start()
 const started = performance.now()
 const events = await run(streams)
 const ms = performance.now() - started
+const usedAtEnd = process.memoryUsage().heapUsed
+const collections = gcProfiler.stop()?.statistics ?? []
+let allocated = 0
+let after = usedAtStart
+for (const gc of collections) {
+  allocated += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - after)
+  after = gc.afterGC.heapStatistics.usedHeapSize
+}
+allocated += Math.max(0, usedAtEnd - after)
 sample()
 clearInterval(sampler)
 const mb = (bytes: number) => bytes / 1024 / 1024
@@ -118,7 +176,9 @@ process.stdout.write(
       peakRssMb: mb(peak.rss),
       rssAtStartMb: mb(rssAtStart),
       peakHeapMb: mb(peak.heapUsed),
-      peakBuffersMb: mb(peak.arrayBuffers)
+      peakBuffersMb: mb(peak.arrayBuffers),
+      allocatedMb: mb(allocated),
+      collections: collections.length
     } satisfies Sample
   ) + "\n"
 )

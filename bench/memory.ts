@@ -17,7 +17,12 @@ interface Workload {
 }
 
 const sdk = "@letta-ai/letta-client"
-const contenders = [sdk, "effect-letta (undici)", "effect-letta (fetch)"]
+/**
+ * The last is a reference, not a client: `@effect/platform`'s HttpClient and Effect's
+ * `Stream` reading the same bodies and decoding nothing, i.e. what any client built on them
+ * costs before it does anything.
+ */
+const contenders = [sdk, "effect-letta (undici)", "effect-letta (fetch)", "Effect HttpClient floor (undici)"]
 
 /** One row of the memory table: medians over the runs. */
 export interface MemoryRow {
@@ -27,6 +32,7 @@ export interface MemoryRow {
   readonly peakRssMb: number
   readonly rssAtStartMb: number
   readonly peakHeapMb: number
+  readonly allocatedMb: number
   readonly rateRatio: number
   readonly rssRatio: number
   readonly growthRatio: number
@@ -66,6 +72,7 @@ export const memory = async (options: { readonly quick: boolean }): Promise<Read
         peakRssMb: of(contender, (s) => s.peakRssMb),
         rssAtStartMb: of(contender, (s) => s.rssAtStartMb),
         peakHeapMb: of(contender, (s) => s.peakHeapMb),
+        allocatedMb: of(contender, (s) => s.allocatedMb),
         rateRatio: of(contender, rate) / of(sdk, rate),
         rssRatio: of(contender, (s) => s.peakRssMb) / of(sdk, (s) => s.peakRssMb),
         growthRatio: of(contender, growth) / of(sdk, growth)
@@ -78,13 +85,13 @@ export const memory = async (options: { readonly quick: boolean }): Promise<Read
 /** The memory table, in Markdown. */
 export const memoryTable = (rows: ReadonlyArray<MemoryRow>): string =>
   [
-    `| Workload | Contender | Events/s | × SDK | Peak RSS (MB) | × SDK | RSS at start (MB) | Growth × SDK | Peak heap (MB) |`,
-    `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| Workload | Contender | Events/s | × SDK | Peak RSS (MB) | × SDK | RSS at start (MB) | Growth × SDK | Peak heap (MB) | Allocated (MB) |`,
+    `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...rows.map((r) =>
       `| ${r.workload} | ${r.contender} | ${Math.round(r.eventsPerSecond).toLocaleString("en-US")} | ${
         r.rateRatio.toFixed(2)
       } | ${r.peakRssMb.toFixed(0)} | ${r.rssRatio.toFixed(2)} | ${r.rssAtStartMb.toFixed(0)} | ${
         r.growthRatio.toFixed(2)
-      } | ${r.peakHeapMb.toFixed(0)} |`
+      } | ${r.peakHeapMb.toFixed(0)} | ${r.allocatedMb.toFixed(0)} |`
     )
   ].join("\n")

@@ -1,10 +1,7 @@
 /**
- * Turns a Letta SSE response into a typed `Stream`, with the end-of-stream rules of
- * PROTOCOL.md §1.4 and §4: `[DONE]` ends it; `event: error` fails it (after everything
- * before it was delivered); `event: cancelled` or `stop_reason: "cancelled"` end it as
- * cancelled; reading stops at the first terminal event instead of waiting for EOF; and an
- * EOF before any terminal event is a truncation, never a success. It also applies the three
- * time limits (headers, idle, total).
+ * Turns a Letta SSE response into a typed `Stream`: the body read by an `EventReader` (the
+ * end-of-stream rules live there), by hand when the response allows it, and the three time
+ * limits (headers, idle, total).
  */
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -16,7 +13,6 @@ import {
   Deferred,
   Duration,
   Effect,
-  Either,
   ExecutionStrategy,
   Exit,
   Option,
@@ -25,15 +21,15 @@ import {
   type Tracer
 } from "effect"
 import * as LettaError from "../LettaError.js"
-import { LettaStreamingMessage } from "../schema/messages.js"
+import type { LettaStreamingMessage } from "../schema/messages.js"
 import * as Sse from "../Sse.js"
-import { SseParser } from "./sseParser.js"
 import * as Streaming from "../Streaming.js"
-import { fastDecoderOf, makeDecoder, NoMatch } from "./fastDecode.js"
+import { EventReader } from "./eventReader.js"
 import { describeUrl, maxErrorBodyBytes, readExcerpt } from "./httpErrors.js"
-import { unwrapScoped } from "./unwrap.js"
+import { End, type RawBody, rawBody, ReadFailure } from "./rawBody.js"
 import { clip } from "./text.js"
-import { describeParseError, idempotentByMethod, type Transport } from "./transport.js"
+import { idempotentByMethod, type Transport } from "./transport.js"
+import { unwrapScoped } from "./unwrap.js"
 
 /** The three time limits of a stream. */
 export interface StreamTimeouts {
@@ -77,177 +73,99 @@ export const settings = (
   }
 }
 
-const decodeFast = fastDecoderOf(LettaStreamingMessage)
-const decodeExact = makeDecoder(LettaStreamingMessage)
-
-interface Context {
-  readonly method: string
-  readonly url: string
-  readonly settings: StreamSettings
-  /** Told the run id, the messages delivered and how the stream ended. */
-  readonly span: Tracer.Span
-  /** The time limit that ended the stream, if one did (a read then fails on the abort). */
-  readonly expired: () => LettaError.TimeoutError | undefined
-}
-
-/** What an `event: error` frame says, in either of the server's two shapes. */
-const streamError = (data: string, runId: string | undefined): LettaError.StreamError => {
-  let json: unknown
-  try {
-    json = JSON.parse(data)
-  } catch {
-    return new LettaError.StreamError({ errorType: "unknown", serverMessage: clip(data), runId })
-  }
-  const record = typeof json === "object" && json !== null ? json as Record<string, unknown> : {}
-  const text = (key: string) => (typeof record[key] === "string" ? record[key] as string : undefined)
-  // `{"error": "<str>", "code": "INTERNAL_SERVER_ERROR"}` from the streaming wrapper, or a
-  // `LettaErrorMessage`.
-  const wrapper = text("error")
-  return new LettaError.StreamError({
-    errorType: text("error_type") ?? text("code") ?? "unknown",
-    serverMessage: text("message") ?? wrapper ?? clip(data),
-    detail: text("detail"),
-    runId: text("run_id") ?? runId,
-    seqId: typeof record.seq_id === "number" ? record.seq_id : undefined
-  })
-}
-
-type Outcome = "continue" | "end" | LettaError.LettaError
+/** A channel of decoded events, reading `In` (bytes, or nothing when it reads the body itself). */
+type Events<In, InErr> = Channel.Channel<Chunk.Chunk<LettaStreamingMessage>, In, LettaError.LettaError, InErr, void, unknown>
 
 /**
- * One pass over the response bytes: SSE parsing, JSON, schema decoding and the
- * end-of-stream rules, without intermediate event objects (this is the hot path of every
- * stream).
+ * Hands a reader's events on, then reads on with `next`, ends, or fails as its outcome says.
+ * Skipped malformed events are logged after the events that came with them.
  */
-const interpret = (context: Context, onActivity: () => void) =>
-  Channel.suspend(() => {
-    let runId: string | undefined
-    let seqId: number | undefined
-    let index = 0
-    let delivered = 0
-    let out: Array<LettaStreamingMessage> = []
-    let outcome: Outcome = "continue"
-    const skipped: Array<string> = []
-
-    const malformed = (data: string, description: string): Outcome => {
-      if (context.settings.onMalformedEvent === "skip") {
-        skipped.push(`${description} — data: ${clip(data, 200)}`)
-        return "continue"
-      }
-      return new LettaError.DecodeError({ method: context.method, url: context.url, description, excerpt: clip(data) })
-    }
-
-    const handle = (type: string, data: string): Outcome => {
-      index++
-      if (type === "error") return streamError(data, runId)
-      if (type === "cancelled") return new LettaError.StreamCancelledError({ runId })
-      if (data === "[DONE]") return "end"
-      let json: unknown
-      try {
-        json = JSON.parse(data)
-      } catch (error) {
-        return malformed(data, `event ${index} is not JSON (${String(error)})`)
-      }
-      let message = decodeFast(json)
-      if (message === NoMatch) {
-        const exact = decodeExact(json)
-        if (Either.isLeft(exact)) return malformed(data, `event ${index}: ${describeParseError(exact.left)}`)
-        message = exact.right
-      }
-      if ("run_id" in message && typeof message.run_id === "string" && message.run_id !== runId) {
-        runId = message.run_id
-        context.span.attribute("letta.run_id", runId)
-      }
-      if ("seq_id" in message && typeof message.seq_id === "number") seqId = message.seq_id
-      const accept = context.settings.accept
-      if (message.message_type === "ping") {
-        if (accept === undefined ? context.settings.includePings : accept(message)) out.push(message)
-        return "continue"
-      }
-      if (message.message_type === "stop_reason") context.span.attribute("letta.stop_reason", message.stop_reason)
-      if (accept === undefined || accept(message)) out.push(message)
-      return message.message_type === "stop_reason" && message.stop_reason === "cancelled"
-        ? new LettaError.StreamCancelledError({ runId })
-        : "continue"
-    }
-
-    const parser = new SseParser(context.settings.maxEventSize, {
-      event: (type, data) => {
-        outcome = handle(type, data)
-        return outcome === "continue"
-      },
-      retry: () => {}
-    })
-
-    const flushSkipped = Effect.suspend(() =>
-      Effect.forEach(
-        skipped.splice(0),
+const emit = <In, InErr>(reader: EventReader, next: Events<In, InErr>): Events<In, InErr> => {
+  const out = reader.take()
+  let emitted: Channel.Channel<Chunk.Chunk<LettaStreamingMessage>, unknown, never, unknown, void, unknown> =
+    out.length === 0 ? Channel.void : Channel.write(Chunk.unsafeFromArray(out))
+  if (reader.skipped.length > 0) {
+    const lines = reader.skipped.splice(0)
+    emitted = Channel.zipRight(
+      emitted,
+      Channel.fromEffect(Effect.forEach(
+        lines,
         (line) => Effect.logWarning(`skipped a stream event that does not decode: ${line}`),
         { discard: true }
-      )
+      ))
     )
+  }
+  const outcome = reader.outcome
+  // At a terminal event, stop reading: ending here closes the response without waiting for
+  // the server's EOF.
+  if (outcome === "continue") return Channel.zipRight(emitted, next)
+  return outcome === "end" ? emitted : Channel.zipRight(emitted, Channel.fail(outcome))
+}
 
-    const loop: Channel.Channel<
-      Chunk.Chunk<LettaStreamingMessage>,
-      Chunk.Chunk<Uint8Array>,
-      LettaError.LettaError,
-      HttpClientError.ResponseError,
-      void,
-      unknown
-    > = Channel.readWithCause({
-      onInput: (chunk: Chunk.Chunk<Uint8Array>) => {
-        onActivity()
-        out = []
-        for (const bytes of chunk) {
-          const fed = parser.feed(bytes)
-          if (fed === "stopped") break
-          if (fed === "too-large") {
-            outcome = new LettaError.DecodeError({
-              method: context.method,
-              url: context.url,
-              description: `an event grew beyond ${context.settings.maxEventSize} characters`,
-              excerpt: ""
-            })
-            break
-          }
+/** What a failed read says, for a truncation's description. */
+const describeCause = (cause: unknown): string =>
+  clip(cause instanceof Error ? cause.message : String(cause), 500)
+
+/**
+ * Reads the body by hand (see `rawBody.ts`), in one channel: no stage but this one between
+ * the socket and the consumer. A read's bytes are decoded a slice at a time, as the consumer
+ * takes them, so what a stream holds decoded stays small however much one read brought;
+ * waiting for the next read allocates nothing but the wait itself (one latch per stream, and
+ * the same channel every time).
+ */
+const readBody = (body: RawBody, reader: EventReader, onActivity: () => void): Events<unknown, unknown> => {
+  const latch = Effect.unsafeMakeLatch(false)
+  body.notify = () => latch.unsafeOpen()
+  const loop: Events<unknown, unknown> = Channel.suspend(() => {
+    for (;;) {
+      if (!reader.unreadBytes) {
+        latch.unsafeClose()
+        const next = body.poll()
+        if (next === undefined) return wait
+        if (next === End) {
+          if (reader.outcome === "continue") reader.outcome = reader.ended()
+        } else if (next instanceof ReadFailure) {
+          if (reader.outcome === "continue") reader.outcome = reader.cutOff(describeCause(next.cause))
+        } else {
+          onActivity()
+          reader.receive(next)
         }
-        delivered += out.length
-        const written = Channel.write(Chunk.unsafeFromArray(out))
-        const emitted = skipped.length === 0 ? written : Channel.zipRight(written, Channel.fromEffect(flushSkipped))
-        // At a terminal event, stop reading: ending here closes the response without waiting
-        // for the server's EOF.
-        if (outcome === "continue") return Channel.zipRight(emitted, loop)
-        return outcome === "end" ? emitted : Channel.zipRight(emitted, Channel.fail(outcome))
-      },
-      onFailure: (cause): Channel.Channel<never, unknown, LettaError.LettaError, unknown, void, unknown> => {
-        // A body cut off mid-stream is a truncation like a clean EOF without a terminal event;
-        // both (and an idle timeout) say where the run was, so it can be resumed.
-        const failure = Cause.failureOption(cause)
-        if (Option.isNone(failure)) return Channel.failCause(cause as Cause.Cause<never>)
-        const expired = context.expired()
-        if (expired !== undefined) return Channel.fail(new LettaError.TimeoutError({ ...expired, runId, seqId }))
-        return Channel.fail(
-          new LettaError.StreamTruncatedError({
-            method: context.method,
-            url: context.url,
-            runId,
-            seqId,
-            description: failure.value.message
-          })
-        )
-      },
-      onDone: () => {
-        // An aborted body may end cleanly rather than fail, depending on the HTTP client.
-        const expired = context.expired()
-        return Channel.fail(
-          expired !== undefined
-            ? new LettaError.TimeoutError({ ...expired, runId, seqId })
-            : new LettaError.StreamTruncatedError({ method: context.method, url: context.url, runId, seqId })
-        )
       }
-    })
-    return Channel.ensuring(loop, Effect.sync(() => context.span.attribute("letta.events", delivered)))
+      reader.step()
+      if (reader.pending || reader.outcome !== "continue") return emit(reader, loop)
+    }
   })
+  const wait = Channel.flatMap(Channel.fromEffect(latch.await), () => loop)
+  return Channel.ensuring(loop, Effect.sync(() => body.release()))
+}
+
+/**
+ * Reads the body through `response.stream`: for a response this library cannot read by
+ * hand (one whose `stream` an app replaced). Read errors come straight here (no `mapError`
+ * layer on every chunk) to become truncations or timeouts.
+ */
+const readStream = (
+  reader: EventReader,
+  onActivity: () => void
+): Events<Chunk.Chunk<Uint8Array>, HttpClientError.ResponseError> => {
+  const loop: Events<Chunk.Chunk<Uint8Array>, HttpClientError.ResponseError> = Channel.readWithCause({
+    onInput: (chunk: Chunk.Chunk<Uint8Array>) => {
+      onActivity()
+      for (const bytes of chunk) {
+        reader.feed(bytes)
+        if (reader.outcome !== "continue") break
+      }
+      return emit(reader, loop)
+    },
+    onFailure: (cause): Channel.Channel<never, unknown, LettaError.LettaError, unknown, void, unknown> => {
+      const failure = Cause.failureOption(cause)
+      if (Option.isNone(failure)) return Channel.failCause(cause as Cause.Cause<never>)
+      return Channel.fail(reader.cutOff(failure.value.message))
+    },
+    onDone: () => Channel.fail(reader.ended())
+  })
+  return loop
+}
 
 /** The response is not an event stream: say what it is instead of streaming nothing. */
 const notAStream = (response: HttpClientResponse.HttpClientResponse, method: string, url: string) =>
@@ -374,15 +292,24 @@ export const streamMessages = (
       if (!(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
         return yield* notAStream(response, method, url)
       }
-      return response.stream.pipe(
-        // Read errors go straight to `interpret` (no `mapError` layer on every chunk): it
-        // makes them truncations or timeouts.
-        Stream.pipeThroughChannel(
-          interpret({ method, url, settings, span: operation, expired: () => watch.expired }, () => {
-            // Idle means no bytes at all: pings, and the pieces of an event, count as activity.
-            watch.lastActivity = clock.unsafeCurrentTimeMillis()
-          })
-        )
-      )
+      const reader = new EventReader({
+        method,
+        url,
+        includePings: settings.includePings,
+        accept: settings.accept,
+        onMalformedEvent: settings.onMalformedEvent,
+        maxEventSize: settings.maxEventSize,
+        span: operation,
+        expired: () => watch.expired
+      })
+      yield* Effect.addFinalizer(() => Effect.sync(() => operation.attribute("letta.events", reader.events)))
+      // Idle means no bytes at all: pings, and the pieces of an event, count as activity.
+      const onActivity = () => {
+        watch.lastActivity = clock.unsafeCurrentTimeMillis()
+      }
+      const body = rawBody(response)
+      return body !== undefined
+        ? Stream.fromChannel(readBody(body, reader, onActivity))
+        : Stream.pipeThroughChannel(response.stream, readStream(reader, onActivity))
     })
   )

@@ -22,6 +22,8 @@ const LF = 10
 const COLON = 58
 const SPACE = 32
 const digitsOnly = /^\d+$/
+/** A string of its own, not a slice of a larger one: the concatenation is flattened anew. */
+const copy = (text: string): string => text.length < 13 ? text : (" " + text).slice(1)
 /**
  * How much longer than `maxEventSize` a line may be: room for `data: ` in front of a value.
  * A line is bounded while it is pending (split across chunks) and again once complete; with
@@ -141,14 +143,20 @@ export class SseParser {
         if (nextCR !== -1 && nextCR < start) nextCR = text.indexOf("\r", start)
       }
     }
+    // What waits for the next chunk must not be a slice of this one: V8 slices point into
+    // their parent, so a slice would keep the whole chunk's text alive while the stream
+    // waits (64 KB a stream, for an event cut between its data line and its blank line).
     if (start < text.length) {
-      // A slice would keep the whole chunk's text alive while the stream waits for the next
-      // one (V8 slices point into their parent); the concatenation makes it a copy.
-      const rest = start === 0 ? text : (" " + text.slice(start)).slice(1)
+      const rest = start === 0 ? text : copy(text.slice(start))
       this.pieces.push(rest)
       this.piecesLength += rest.length
       if (this.eventSize + this.piecesLength > this.maxEventSize + lineSlack) this.fail()
     }
+    if (this.data !== undefined) {
+      this.data = copy(this.data)
+      if (this.moreData !== undefined) this.moreData = this.moreData.map(copy)
+    }
+    if (this.eventType !== "") this.eventType = copy(this.eventType)
     return this.out
   }
 
@@ -195,7 +203,8 @@ export class SseParser {
         this.eventType = value
         return true
       case "id":
-        if (!value.includes("\0")) this.lastEventId = value
+        // Kept for the whole stream: a copy, not a slice of this chunk.
+        if (!value.includes("\0")) this.lastEventId = copy(value)
         return true
       case "retry":
         if (digitsOnly.test(value)) this.sink.retry(Number(value))
