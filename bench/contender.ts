@@ -43,8 +43,19 @@ const raw = async (): Promise<number> => {
   return events
 }
 
-/** The official SDK: its own SSE parser, JSON.parse, no validation. */
-const official = async (): Promise<() => Promise<number>> => {
+/**
+ * The official SDK: its own SSE parser, JSON.parse, no validation. `inEffectApp` loads what
+ * every Effect application has loaded anyway (`effect`, `@effect/platform` and its Node
+ * HTTP clients), so that the comparison is the one an Effect developer makes.
+ */
+const official = async (inEffectApp = false): Promise<() => Promise<number>> => {
+  if (inEffectApp) {
+    await Promise.all([
+      import("effect"),
+      import("@effect/platform/FetchHttpClient"),
+      import("@effect/platform-node/NodeHttpClient")
+    ])
+  }
   const { Letta } = await import("@letta-ai/letta-client")
   const client = new Letta({ baseURL: url, apiKey: "bench", maxRetries: 0 })
   return async () => {
@@ -127,6 +138,7 @@ const concurrently = (one: () => Promise<number>) => async (count: number) =>
 const contenders: Record<string, () => Promise<(count: number) => Promise<number>>> = {
   raw: async () => concurrently(raw),
   "@letta-ai/letta-client": async () => concurrently(await official()),
+  "@letta-ai/letta-client in an Effect app": async () => concurrently(await official(true)),
   "effect-letta (undici)": () => ours("undici"),
   "effect-letta (fetch)": () => ours("fetch"),
   "Effect HttpClient floor (undici)": floor

@@ -18,11 +18,19 @@ interface Workload {
 
 const sdk = "@letta-ai/letta-client"
 /**
- * The last is a reference, not a client: `@effect/platform`'s HttpClient and Effect's
- * `Stream` reading the same bodies and decoding nothing, i.e. what any client built on them
- * costs before it does anything.
+ * Ratios are to the SDK alone. The SDK is measured again with Effect loaded (its modules
+ * take some 20 MB of heap, which V8 sizes the rest of the heap by), as it would run in an
+ * Effect application. The last is a reference, not a client: `@effect/platform`'s
+ * HttpClient and Effect's `Stream` reading the same bodies and decoding nothing, i.e. what
+ * any client built on them costs before it does anything.
  */
-const contenders = [sdk, "effect-letta (undici)", "effect-letta (fetch)", "Effect HttpClient floor (undici)"]
+const contenders = [
+  sdk,
+  "effect-letta (undici)",
+  "effect-letta (fetch)",
+  "@letta-ai/letta-client in an Effect app",
+  "Effect HttpClient floor (undici)"
+]
 
 /** One row of the memory table: medians over the runs. */
 export interface MemoryRow {

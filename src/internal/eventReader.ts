@@ -70,9 +70,10 @@ const streamError = (data: string, runId: string | undefined): LettaError.Stream
 }
 
 /**
- * One stream's reader. `feed` takes the bytes of one read; the events they complete wait in
- * `take()`, and `outcome` says whether to read on. `cutOff` and `ended` judge a body that
- * failed or ended before a terminal event.
+ * One stream's reader. `receive` takes the bytes of one read and `step` decodes them a slice
+ * at a time (or `feed` decodes a chunk whole); the events they complete wait in `take()`,
+ * and `outcome` says whether to read on. `cutOff` and `ended` judge a body that failed or
+ * ended before a terminal event.
  */
 export class EventReader {
   outcome: Outcome = "continue"
@@ -84,6 +85,9 @@ export class EventReader {
   private delivered = 0
   private out: Array<LettaStreamingMessage> = []
   private readonly parser: SseParser
+  /** Bytes read but not decoded yet, from `offset` on. */
+  private unread: Uint8Array | undefined = undefined
+  private offset = 0
 
   constructor(private readonly context: ReadContext) {
     this.parser = new SseParser(context.maxEventSize, {
@@ -94,10 +98,6 @@ export class EventReader {
       retry: () => {}
     })
   }
-
-  /** Bytes read but not decoded yet, from `offset` on. */
-  private unread: Uint8Array | undefined = undefined
-  private offset = 0
 
   /** Takes one read of the body, to be decoded by `step`. */
   receive(bytes: Uint8Array): void {
@@ -125,7 +125,7 @@ export class EventReader {
     if (this.outcome !== "continue") this.unread = undefined
   }
 
-  /** Reads one chunk of the body. */
+  /** Decodes one chunk of the body whole. */
   feed(bytes: Uint8Array): void {
     if (this.outcome !== "continue") return
     if (this.parser.feed(bytes) === "too-large") {

@@ -8,11 +8,14 @@
  * V8's young generation and is collected late, from the old one. The platform's responses
  * keep what they wrap in `source`: a web `Response` (fetch), undici's response data, whose
  * `body` is a Node `Readable`, or a `node:http` `IncomingMessage` (itself a `Readable`).
- * Those are polled here directly, with nothing allocated per read.
+ * Those are polled here directly, with no allocation of ours per read.
  *
- * Only a response whose `stream` is the platform's own is read this way: one whose `stream`
- * was replaced (an app decorating its client's responses) is read through that `stream`,
- * as before. Nothing here imports Node: the shapes are recognised by their methods.
+ * `source` is not part of the platform's typed interface, so it is checked, never trusted:
+ * anything else, and any response whose `stream` was replaced (an app decorating its
+ * client's responses), is read through `stream` as before. `test/client/rawBody.test.ts`
+ * checks that each platform client's responses are still recognised, so an upgrade that
+ * moves `source` shows there rather than as a silent fallback. Nothing here imports Node:
+ * the shapes are recognised by their methods.
  */
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 

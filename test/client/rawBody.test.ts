@@ -9,9 +9,11 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, type Layer } from "effect"
+import { Chunk, Context, Effect, Layer, Stream } from "effect"
+import { LettaClient } from "effect-letta"
 import { End, type RawBody, rawBody, ReadFailure } from "../../src/internal/rawBody.js"
 import { realTick } from "../support/clock.js"
+import { agentId, assistant, done, stop } from "../support/frames.js"
 import { makeSseServer } from "../support/sseServer.js"
 
 const clients: ReadonlyArray<{ readonly name: string; readonly layer: Layer.Layer<HttpClient.HttpClient> }> = [
@@ -107,3 +109,26 @@ for (const http of clients) {
       }).pipe(Effect.provide(http.layer)))
   })
 }
+
+describe("a large read", () => {
+  it.scoped("is decoded a slice at a time: every event, in order, in chunks of a few KB", () =>
+    Effect.gen(function*() {
+      const server = yield* makeSseServer
+      const client = yield* Layer.build(
+        LettaClient.layer({ baseUrl: server.url }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+      ).pipe(Effect.map(Context.get(LettaClient.LettaClient)))
+      const fiber = yield* Effect.fork(Stream.runCollect(Stream.chunks(client.agents.messages.stream(agentId, { input: "x" }))))
+      const exchange = yield* server.next
+      const frames = Array.from({ length: 2_000 }, (_, i) => assistant(`token ${i}`))
+      // One write of about 400 KB: undici hands it over in reads far larger than a slice.
+      exchange.write(frames.join("") + stop("end_turn") + done)
+      const chunks = Chunk.toReadonlyArray(yield* fiber.await.pipe(Effect.flatten))
+      const contents = chunks.flatMap((chunk) =>
+        Chunk.toReadonlyArray(chunk).flatMap((m) => (m.message_type === "assistant_message" ? [m.content] : []))
+      )
+      expect(contents).toEqual(frames.map((_, i) => `token ${i}`))
+      // A frame is about 200 bytes: a slice of 8 KB completes some 40 of them.
+      expect(Math.max(...chunks.map((chunk) => chunk.length))).toBeLessThanOrEqual(60)
+      expect(chunks.length).toBeGreaterThan(2_000 / 60)
+    }))
+})
