@@ -51,6 +51,12 @@ export class SseParser {
    */
   private data: string | undefined = undefined
   private moreData: Array<string> | undefined = undefined
+  /**
+   * How many of the event's data lines are already copies of their own (see `detach`), and
+   * whether its type is: each is copied once, by the chunk that cut the event, never again.
+   */
+  private detachedLines = 0
+  private eventTypeDetached = true
   private eventSize = 0
   private eventType = ""
   private lastEventId = ""
@@ -152,12 +158,26 @@ export class SseParser {
       this.piecesLength += rest.length
       if (this.eventSize + this.piecesLength > this.maxEventSize + lineSlack) this.fail()
     }
-    if (this.data !== undefined) {
-      this.data = copy(this.data)
-      if (this.moreData !== undefined) this.moreData = this.moreData.map(copy)
-    }
-    if (this.eventType !== "") this.eventType = copy(this.eventType)
+    this.detach()
     return this.out
+  }
+
+  /** Copies what this chunk added to the pending event, so that none of it is a slice of the chunk. */
+  private detach(): void {
+    if (!this.eventTypeDetached) {
+      this.eventType = copy(this.eventType)
+      this.eventTypeDetached = true
+    }
+    if (this.data === undefined) return
+    if (this.detachedLines === 0) {
+      this.data = copy(this.data)
+      this.detachedLines = 1
+    }
+    const more = this.moreData
+    if (more !== undefined) {
+      for (let i = this.detachedLines - 1; i < more.length; i++) more[i] = copy(more[i])
+      this.detachedLines = more.length + 1
+    }
   }
 
   private fail(): void {
@@ -201,6 +221,7 @@ export class SseParser {
       }
       case "event":
         this.eventType = value
+        this.eventTypeDetached = false
         return true
       case "id":
         // Kept for the whole stream: a copy, not a slice of this chunk.
@@ -227,6 +248,7 @@ export class SseParser {
   private clearData(): void {
     this.data = undefined
     this.moreData = undefined
+    this.detachedLines = 0
   }
 
   private dispatch(): void {
