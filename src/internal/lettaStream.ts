@@ -24,6 +24,7 @@ import * as LettaError from "../LettaError.js"
 import type { LettaStreamingMessage } from "../schema/messages.js"
 import * as Sse from "../Sse.js"
 import * as Streaming from "../Streaming.js"
+import { type Deadline, keep } from "./deadlines.js"
 import { EventReader } from "./eventReader.js"
 import { describeUrl, maxErrorBodyBytes, readExcerpt } from "./httpErrors.js"
 import { End, type RawBody, rawBody, ReadFailure } from "./rawBody.js"
@@ -184,10 +185,10 @@ const notAStream = (response: HttpClientResponse.HttpClientResponse, method: str
   )
 
 /**
- * The time limits of one stream, kept by one watchdog fiber with one timer armed for the
- * nearest deadline, instead of a race against a timer on every read (which costs more than
- * decoding the events). When a limit passes, the watchdog aborts the request; the read that
- * fails on it reports the timeout.
+ * Where one stream stands against its time limits. They are kept by one fiber for all the
+ * streams on a clock (`deadlines.ts`), not by a race against a timer on every read (which
+ * costs more than decoding the events) nor by a fiber per stream. When a limit passes, the
+ * request is aborted; the read that fails on it reports the timeout.
  */
 interface Watch {
   readonly started: number
@@ -196,32 +197,35 @@ interface Watch {
   expired: LettaError.TimeoutError | undefined
 }
 
-const watchdog = (
+type Limit = "headers" | "idle" | "total"
+
+/** The deadline of a stream's time limits; `expire` says what to do when one passes. */
+const deadline = (
   watch: Watch,
   timeouts: StreamTimeouts,
-  expire: (limit: "headers" | "idle" | "total", timeout: Duration.Duration) => Effect.Effect<void>
-) =>
-  Effect.clockWith((clock) => {
-    const total = Duration.toMillis(timeouts.total)
-    const idle = Duration.toMillis(timeouts.idle)
-    const headers = Duration.toMillis(timeouts.headers)
-    const loop: Effect.Effect<void> = Effect.suspend(() => {
-      const phase = watch.headersReceived
-        ? { at: watch.lastActivity + idle, limit: "idle" as const, timeout: timeouts.idle }
-        : { at: watch.started + headers, limit: "headers" as const, timeout: timeouts.headers }
-      const next = watch.started + total <= phase.at
-        ? { at: watch.started + total, limit: "total" as const, timeout: timeouts.total }
-        : phase
-      const now = clock.unsafeCurrentTimeMillis()
-      // Never asleep for longer than the idle limit: headers may come at any moment, and the
-      // first idle deadline after them is at least that far away. So one fiber serves the
-      // whole stream, not one per phase.
-      return now >= next.at
-        ? expire(next.limit, next.timeout)
-        : Effect.zipRight(Effect.sleep(Duration.millis(Math.min(next.at - now, idle))), loop)
-    })
-    return loop
-  })
+  expire: (limit: Limit, timeout: Duration.Duration) => Effect.Effect<void>
+): Deadline => {
+  const total = Duration.toMillis(timeouts.total)
+  const idle = Duration.toMillis(timeouts.idle)
+  const headers = Duration.toMillis(timeouts.headers)
+  const nearest = (): { readonly at: number; readonly limit: Limit } => {
+    const phase: { at: number; limit: Limit } = watch.headersReceived
+      ? { at: watch.lastActivity + idle, limit: "idle" }
+      : { at: watch.started + headers, limit: "headers" }
+    return watch.started + total <= phase.at ? { at: watch.started + total, limit: "total" } : phase
+  }
+  // Looked at again within the idle limit at the latest: headers may come at any moment,
+  // and the first idle deadline after them is at least that far away. (At least a
+  // millisecond later: a zero idle limit must not look again at the same instant forever.)
+  const within = Math.max(idle, 1)
+  return {
+    check: Math.min(nearest().at, watch.started + within),
+    due: (now) => {
+      const next = nearest()
+      return now < next.at ? Math.min(next.at, now + within) : expire(next.limit, timeouts[next.limit])
+    }
+  }
+}
 
 /**
  * The span a stream reports to: one made for it, living as long as the stream, or the span
@@ -272,27 +276,38 @@ export const streamMessages = (
       const now = clock.unsafeCurrentTimeMillis()
       const watch: Watch = { started: now, lastActivity: now, headersReceived: false, expired: undefined }
       const expiredBeforeHeaders = yield* Deferred.make<never, LettaError.TimeoutError>()
-      const guard = watchdog(watch, settings.timeouts, (limit, timeout) =>
+      const limits = deadline(watch, settings.timeouts, (limit, timeout) =>
         Effect.suspend(() => {
           watch.expired = new LettaError.TimeoutError({ method, url: requestUrl, limit, timeout })
           return Effect.zipRight(Deferred.fail(expiredBeforeHeaders, watch.expired), Scope.close(requestScope, Exit.void))
         }))
-      yield* Effect.forkIn(guard, streamScope)
+      // Released when the stream ends, however it ends; the events delivered go to its span.
+      let reader: EventReader | undefined
+      yield* Effect.acquireRelease(keep(clock, limits), (release) =>
+        Effect.sync(() => {
+          release()
+          if (reader !== undefined) operation.attribute("letta.events", reader.events)
+        }))
       const orExpired = <E>(error: E): E | LettaError.TimeoutError => watch.expired ?? error
-      // Retries stay within the time limits: a limit that expires during an attempt makes its
-      // failure the (final) TimeoutError, and one that expires while waiting to retry ends
-      // the wait.
+      // Retries stay within the time limits: a limit that expires during an attempt aborts it
+      // and makes its failure the (final) TimeoutError, and one that expires while waiting to
+      // retry ends the wait. Only the retries race the expiry: a race forks two fibers, which
+      // the first attempt, the one nearly every stream makes, then holds while it waits.
       const response = yield* transport.retrying(
         transport.executeScoped(request).pipe(Scope.extend(requestScope), Effect.mapError(orExpired)),
-        { operation: span.name, idempotent: options?.idempotent ?? idempotentByMethod(method) }
-      ).pipe(Effect.withParentSpan(operation), Effect.raceFirst(Deferred.await(expiredBeforeHeaders)))
+        {
+          operation: span.name,
+          idempotent: options?.idempotent ?? idempotentByMethod(method),
+          afterFailure: (retries) => Effect.raceFirst(retries, Deferred.await(expiredBeforeHeaders))
+        }
+      ).pipe(Effect.withParentSpan(operation))
       watch.headersReceived = true
       watch.lastActivity = clock.unsafeCurrentTimeMillis()
       const url = describeUrl(response.request.url)
       if (!(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
         return yield* notAStream(response, method, url)
       }
-      const reader = new EventReader({
+      reader = new EventReader({
         method,
         url,
         includePings: settings.includePings,
@@ -302,7 +317,6 @@ export const streamMessages = (
         span: operation,
         expired: () => watch.expired
       })
-      yield* Effect.addFinalizer(() => Effect.sync(() => operation.attribute("letta.events", reader.events)))
       // Idle means no bytes at all: pings, and the pieces of an event, count as activity.
       const onActivity = () => {
         watch.lastActivity = clock.unsafeCurrentTimeMillis()

@@ -63,10 +63,17 @@ export interface Transport {
   /**
    * Runs `attempt` again after the failures the current retry policy allows: any transient
    * one when `idempotent`, else only those where the request never left (see `Retry`).
+   * `afterFailure` wraps the waits and attempts after the first retryable failure.
    */
   readonly retrying: <A, R>(
     attempt: Effect.Effect<A, LettaError.LettaError, R>,
-    options: { readonly operation: string; readonly idempotent: boolean }
+    options: {
+      readonly operation: string
+      readonly idempotent: boolean
+      readonly afterFailure?: <R2>(
+        retries: Effect.Effect<A, LettaError.LettaError, R2>
+      ) => Effect.Effect<A, LettaError.LettaError, R2>
+    }
   ) => Effect.Effect<A, LettaError.LettaError, R>
 }
 
@@ -237,10 +244,7 @@ export const make = (httpClient: HttpClient.HttpClient, options: TransportOption
   const scopedClient = HttpClient.withScope(httpClient)
   const executeScoped = (request: HttpClientRequest.HttpClientRequest) => checked(scopedClient.execute(request))
 
-  const retrying = <A, R>(
-    attempt: Effect.Effect<A, LettaError.LettaError, R>,
-    { idempotent, operation }: { readonly operation: string; readonly idempotent: boolean }
-  ) =>
+  const retrying: Transport["retrying"] = (attempt, { afterFailure, idempotent, operation }) =>
     Effect.flatMap(Retry.CurrentPolicy, (override) =>
       Either.match(RetryPolicy.resolve(override, options.retry), {
         onLeft: (description) =>
@@ -248,9 +252,11 @@ export const make = (httpClient: HttpClient.HttpClient, options: TransportOption
         onRight: (policy) =>
           policy.maxAttempts === 1
             ? attempt
-            : Effect.retry(
+            : RetryPolicy.retryLazily(
               attempt,
-              RetryPolicy.schedule(policy, idempotent ? RetryPolicy.isTransient : RetryPolicy.neverSent)
+              policy,
+              idempotent ? RetryPolicy.isTransient : RetryPolicy.neverSent,
+              afterFailure
             )
       }))
 

@@ -275,6 +275,41 @@ for (const http of httpClients) {
         yield* TestClock.adjust("10 seconds")
         expect((failureOf((yield* Fiber.join(fiber)).exit) as LettaError.TimeoutError).limit).toBe("headers")
       }))
+
+    it.scoped("streams started one after another each keep their own limits, a shorter one started later too", () =>
+      Effect.gen(function*() {
+        const server = yield* makeSseServer
+        const client = yield* clientFor(server.url)
+        const stream = (headers: Duration.DurationInput) =>
+          Effect.fork(collect(client.agents.messages.stream(agentId, { input: "x" }, { timeouts: { headers } })))
+        const long = yield* stream("3 minutes")
+        yield* server.next
+        yield* TestClock.adjust("5 seconds")
+        const short = yield* stream("10 seconds")
+        yield* server.next
+        yield* TestClock.adjust("9 seconds")
+        expect(short.unsafePoll()).toBeNull()
+        yield* TestClock.adjust("1 second")
+        expect((failureOf((yield* Fiber.join(short)).exit) as LettaError.TimeoutError).limit).toBe("headers")
+        expect(long.unsafePoll()).toBeNull()
+        yield* TestClock.adjust("164 seconds")
+        expect(long.unsafePoll()).toBeNull()
+        yield* TestClock.adjust("1 second")
+        expect((failureOf((yield* Fiber.join(long)).exit) as LettaError.TimeoutError).limit).toBe("headers")
+      }))
+
+    it.scoped("a zero idle limit ends the stream once its first event is read, without waiting", () =>
+      Effect.gen(function*() {
+        const server = yield* makeSseServer
+        const client = yield* clientFor(server.url, { idle: 0 })
+        const { fiber, received } = yield* forkRecordingTypes(client)
+        const exchange = yield* server.next
+        exchange.write(ping())
+        yield* Effect.repeat(Effect.sync(() => received.length), { until: (n) => n === 1 })
+        yield* TestClock.adjust("1 millis")
+        const error = (yield* Fiber.join(fiber)) as LettaError.TimeoutError
+        expect([error._tag, error.limit]).toEqual(["TimeoutError", "idle"])
+      }))
   })
 
   describe(`cancellation by interruption over ${http.name}`, () => {
