@@ -63,6 +63,8 @@ class Keeper {
 
   start(runtime: Runtime.Runtime<never>): void {
     this.stop()
+    // About to look at every deadline, those kept before its first look included: none of
+    // them needs another fiber.
     this.until = -Infinity
     // Interruptible whatever the caller's region (a stream keeps its deadline while acquiring).
     this.fiber = Runtime.runFork(runtime)(Effect.interruptible(this.look(this.generation)))
