@@ -91,15 +91,23 @@ const ours = async (transport: "undici" | "fetch"): Promise<(count: number) => P
 
 /**
  * The floor of any client built on Effect: `@effect/platform`'s HttpClient and Effect's
- * `Stream` reading the body, counting events by their blank lines, decoding nothing.
+ * `Stream` reading the body, counting events by their blank lines, decoding nothing. With
+ * `parse`, it also `JSON.parse`s each event, as the SDK does and as any client must before
+ * it can hand an event on.
  */
-const floor = async (): Promise<(count: number) => Promise<number>> => {
-  const [{ Effect, Stream }, HttpClient, HttpClientRequest, { layerUndici }] = await Promise.all([
+const floor = (
+  transport: "undici" | "fetch",
+  parse = false
+) =>
+async (): Promise<(count: number) => Promise<number>> => {
+  const [{ Effect, Stream }, HttpClient, HttpClientRequest] = await Promise.all([
     import("effect"),
     import("@effect/platform/HttpClient"),
-    import("@effect/platform/HttpClientRequest"),
-    import("@effect/platform-node/NodeHttpClient")
+    import("@effect/platform/HttpClientRequest")
   ])
+  const http = transport === "undici"
+    ? (await import("@effect/platform-node/NodeHttpClient")).layerUndici
+    : (await import("@effect/platform/FetchHttpClient")).layer
   const one = Effect.flatMap(HttpClient.HttpClient, (client) =>
     Effect.scoped(
       Effect.flatMap(
@@ -116,8 +124,16 @@ const floor = async (): Promise<(count: number) => Promise<number>> => {
             return Stream.runForEach(response.stream, (bytes) =>
               Effect.sync(() => {
                 const text = previous + decoder.decode(bytes, { stream: true })
-                for (let i = text.indexOf("\n\n"); i !== -1; i = text.indexOf("\n\n", i + 2)) separators++
-                previous = text.endsWith("\n") ? "\n" : ""
+                let start = 0
+                for (let i = text.indexOf("\n\n"); i !== -1; i = text.indexOf("\n\n", i + 2)) {
+                  separators++
+                  if (parse) {
+                    const data = text.slice(start + 6, i)
+                    if (data !== "[DONE]") JSON.parse(data)
+                    start = i + 2
+                  }
+                }
+                previous = parse ? text.slice(start) : text.endsWith("\n") ? "\n" : ""
               })).pipe(Effect.map(() => separators - 1))
           })
       )
@@ -126,7 +142,7 @@ const floor = async (): Promise<(count: number) => Promise<number>> => {
     Effect.runPromise(
       Effect.forEach(Array.from({ length: count }), () => one, { concurrency: "unbounded" }).pipe(
         Effect.map((counts) => counts.reduce((a, b) => a + b, 0)),
-        Effect.provide(layerUndici)
+        Effect.provide(http)
       )
     )
 }
@@ -141,7 +157,9 @@ const contenders: Record<string, () => Promise<(count: number) => Promise<number
   "@letta-ai/letta-client in an Effect app": async () => concurrently(await official(true)),
   "effect-letta (undici)": () => ours("undici"),
   "effect-letta (fetch)": () => ours("fetch"),
-  "Effect HttpClient floor (undici)": floor
+  "Effect HttpClient floor (undici)": floor("undici"),
+  "Effect HttpClient floor (fetch)": floor("fetch"),
+  "Effect HttpClient floor + JSON.parse (undici)": floor("undici", true)
 }
 
 const load = contenders[name]

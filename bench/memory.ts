@@ -20,16 +20,19 @@ const sdk = "@letta-ai/letta-client"
 /**
  * Ratios are to the SDK alone. The SDK is measured again with Effect loaded (its modules
  * take some 20 MB of heap, which V8 sizes the rest of the heap by), as it would run in an
- * Effect application. The last is a reference, not a client: `@effect/platform`'s
+ * Effect application. The last three are references, not clients: `@effect/platform`'s
  * HttpClient and Effect's `Stream` reading the same bodies and decoding nothing, i.e. what
- * any client built on them costs before it does anything.
+ * any client built on them costs before it does anything, over each HTTP client; and the
+ * same over undici with a `JSON.parse` of every event, the least any client does with one.
  */
 const contenders = [
   sdk,
   "effect-letta (undici)",
   "effect-letta (fetch)",
   "@letta-ai/letta-client in an Effect app",
-  "Effect HttpClient floor (undici)"
+  "Effect HttpClient floor (undici)",
+  "Effect HttpClient floor (fetch)",
+  "Effect HttpClient floor + JSON.parse (undici)"
 ]
 
 /** One row of the memory table: medians over the runs. */
