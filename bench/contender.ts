@@ -69,12 +69,16 @@ const official = async (inEffectApp = false): Promise<() => Promise<number>> => 
   }
 }
 
+/** The app's HttpClient: `@effect/platform-node`'s undici client, or `@effect/platform`'s fetch. */
+const httpClientLayer = async (transport: "undici" | "fetch") =>
+  transport === "undici"
+    ? (await import("@effect/platform-node/NodeHttpClient")).layerUndici
+    : (await import("@effect/platform/FetchHttpClient")).layer
+
 /** This library: typed, Schema-validated messages with the end-of-stream rules. */
 const ours = async (transport: "undici" | "fetch"): Promise<(count: number) => Promise<number>> => {
   const [{ Effect, Layer, Stream }, { LettaClient }] = await Promise.all([import("effect"), import("effect-letta")])
-  const http = transport === "undici"
-    ? (await import("@effect/platform-node/NodeHttpClient")).layerUndici
-    : (await import("@effect/platform/FetchHttpClient")).layer
+  const http = await httpClientLayer(transport)
   return (count) =>
     Effect.runPromise(
       Effect.flatMap(LettaClient.LettaClient, (client) =>
@@ -105,9 +109,7 @@ async (): Promise<(count: number) => Promise<number>> => {
     import("@effect/platform/HttpClient"),
     import("@effect/platform/HttpClientRequest")
   ])
-  const http = transport === "undici"
-    ? (await import("@effect/platform-node/NodeHttpClient")).layerUndici
-    : (await import("@effect/platform/FetchHttpClient")).layer
+  const http = await httpClientLayer(transport)
   const one = Effect.flatMap(HttpClient.HttpClient, (client) =>
     Effect.scoped(
       Effect.flatMap(
