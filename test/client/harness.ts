@@ -4,6 +4,7 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Layer } from "effect"
 import { LettaClient } from "effect-letta"
@@ -14,6 +15,16 @@ export const httpClients: ReadonlyArray<{ readonly name: string; readonly layer:
   { name: "NodeHttpClient (undici)", layer: NodeHttpClient.layerUndici },
   { name: "FetchHttpClient", layer: FetchHttpClient.layer }
 ]
+
+/**
+ * `response` as an app that decorates its client's responses hands it on: a `stream` of its
+ * own (here reading the same body), which the library must read through instead of going
+ * past it to the body it wraps.
+ */
+export const withOwnStream = (
+  response: HttpClientResponse.HttpClientResponse
+): HttpClientResponse.HttpClientResponse =>
+  Object.defineProperty(Object.create(response), "stream", { get: () => response.stream })
 
 /** A fresh embedded server and a client for it. */
 export const serverAndClient = (

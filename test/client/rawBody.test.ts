@@ -15,6 +15,7 @@ import { End, type RawBody, rawBody, ReadFailure } from "../../src/internal/rawB
 import { realTick } from "../support/clock.js"
 import { agentId, assistant, done, stop } from "../support/frames.js"
 import { makeSseServer } from "../support/sseServer.js"
+import { withOwnStream } from "./harness.js"
 
 const clients: ReadonlyArray<{ readonly name: string; readonly layer: Layer.Layer<HttpClient.HttpClient> }> = [
   { name: "NodeHttpClient (undici)", layer: NodeHttpClient.layerUndici },
@@ -99,8 +100,10 @@ for (const http of clients) {
         const server = yield* makeSseServer
         const fiber = yield* Effect.fork(Effect.flatMap(send(server.url), (response) =>
           Effect.sync(() => {
-            const decorated = Object.defineProperty(Object.create(response), "stream", { get: () => response.stream })
-            return [rawBody(response) !== undefined, rawBody(decorated) !== undefined]
+            // The decorated one first: reading the plain one locks a fetch body, which would
+            // leave the decorated one unread whatever `rawBody` thinks of it.
+            const decorated = rawBody(withOwnStream(response)) !== undefined
+            return [rawBody(response) !== undefined, decorated]
           })))
         const exchange = yield* server.next
         exchange.write("data: x\n\n")

@@ -10,7 +10,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Context, Effect, FastCheck as fc, Layer, Stream } from "effect"
 import { LettaClient, type LettaError } from "effect-letta"
-import { httpClients } from "../client/harness.js"
+import { httpClients, withOwnStream } from "../client/harness.js"
 import { realTick } from "../support/clock.js"
 import { loadCorpus } from "../support/corpus.js"
 import { agentId } from "../support/frames.js"
@@ -39,9 +39,7 @@ const decorated = Layer.effect(
   HttpClient.HttpClient,
   Effect.map(
     HttpClient.HttpClient,
-    HttpClient.transformResponse(Effect.map((response) =>
-      Object.defineProperty(Object.create(response), "stream", { get: () => response.stream }) as typeof response
-    ))
+    HttpClient.transformResponse(Effect.map(withOwnStream))
   )
 ).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
